@@ -1,0 +1,175 @@
+package session
+
+import (
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+)
+
+// CookieVersion selects the session cookie name of a NextAuth major version.
+type CookieVersion int
+
+const (
+	// CookieV4 is next-auth.session-token, the name NextAuth v4 uses. It is
+	// the default because `npm install next-auth` installs v4.
+	CookieV4 CookieVersion = iota
+	// CookieV5 is authjs.session-token, the name of Auth.js v5 (next-auth@5
+	// and @auth/core).
+	CookieV5
+)
+
+// SecureMode says when the session cookie carries the __Secure- prefix and
+// the Secure attribute.
+type SecureMode int
+
+const (
+	// SecureAuto uses secure cookies when the request came over TLS. Behind
+	// a proxy that ends TLS, use SecureAlways.
+	SecureAuto SecureMode = iota
+	// SecureAlways always uses secure cookies, as NextAuth does when its
+	// URL starts with https://.
+	SecureAlways
+	// SecureNever never uses secure cookies.
+	SecureNever
+)
+
+const (
+	cookieNameV4 = "next-auth.session-token"
+	cookieNameV5 = "authjs.session-token"
+	securePrefix = "__Secure-"
+)
+
+// CookieName returns the name of the session cookie for a request: the
+// configured base name, with the __Secure- prefix when secure cookies apply.
+func (m *Manager) CookieName(r *http.Request) string {
+	if m.secure(r) {
+		return m.secureName
+	}
+	return m.plainName
+}
+
+func (m *Manager) secure(r *http.Request) bool {
+	switch m.cfg.Secure {
+	case SecureAlways:
+		return true
+	case SecureNever:
+		return false
+	}
+	return r.TLS != nil
+}
+
+// readCookie returns the session cookie's value as Auth.js reads it: every
+// cookie whose name starts with the cookie name and whose value is not
+// empty, the first of each name, sorted by the number after the last dot
+// and joined. Database sessions never write chunks, but leftovers of a JWT
+// setup may be present. present reports whether any such cookie was sent.
+func readCookie(r *http.Request, name string) (value string, present bool) {
+	type chunk struct {
+		name, value string
+	}
+	var chunks []chunk
+	seen := map[string]bool{}
+	for _, c := range r.Cookies() {
+		if !strings.HasPrefix(c.Name, name) {
+			continue
+		}
+		present = true
+		if c.Value == "" || seen[c.Name] {
+			continue
+		}
+		seen[c.Name] = true
+		chunks = append(chunks, chunk{c.Name, c.Value})
+	}
+	switch len(chunks) {
+	case 0:
+		return "", present
+	case 1:
+		return chunks[0].value, true
+	}
+	sort.SliceStable(chunks, func(i, j int) bool {
+		a, aok := jsParseInt(suffix(chunks[i].name))
+		b, bok := jsParseInt(suffix(chunks[j].name))
+		// JavaScript's comparator gives NaN for a name without a number,
+		// which sort treats as equal.
+		return aok && bok && a < b
+	})
+	var sb strings.Builder
+	for _, c := range chunks {
+		sb.WriteString(c.value)
+		if sb.Len() > maxCookieLen {
+			break
+		}
+	}
+	return sb.String(), true
+}
+
+// maxCookieLen bounds what is joined from chunks; anything longer cannot be
+// a token.
+const maxCookieLen = 4096
+
+func suffix(name string) string {
+	if i := strings.LastIndexByte(name, '.'); i >= 0 {
+		return name[i+1:]
+	}
+	return name
+}
+
+// jsParseInt mimics JavaScript's parseInt(s, 10) for what it needs: leading
+// spaces, an optional sign, then digits; ok is false where it gives NaN.
+func jsParseInt(s string) (n int64, ok bool) {
+	s = strings.TrimLeft(s, " \t\n\r\f\v")
+	neg := false
+	if s != "" && (s[0] == '-' || s[0] == '+') {
+		neg = s[0] == '-'
+		s = s[1:]
+	}
+	for i := 0; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+		ok = true
+		if n < 1e15 {
+			n = n*10 + int64(s[i]-'0')
+		}
+	}
+	if neg {
+		n = -n
+	}
+	return n, ok
+}
+
+// setCookie writes the session cookie with NextAuth's attributes: HttpOnly,
+// Path=/, SameSite=Lax, Secure with the prefix, Expires at the session's end.
+func (m *Manager) setCookie(w http.ResponseWriter, r *http.Request, token string, expires time.Time) {
+	sec := m.secure(r)
+	c := &http.Cookie{
+		Name:     m.plainName,
+		Value:    token,
+		Path:     "/",
+		Domain:   m.cfg.CookieDomain,
+		Expires:  expires,
+		HttpOnly: true,
+		Secure:   sec,
+		SameSite: http.SameSiteLaxMode,
+	}
+	if sec {
+		c.Name = m.secureName
+	}
+	http.SetCookie(w, c)
+}
+
+// clearCookie tells the browser to drop the session cookie.
+func (m *Manager) clearCookie(w http.ResponseWriter, r *http.Request) {
+	sec := m.secure(r)
+	c := &http.Cookie{
+		Name:     m.plainName,
+		Path:     "/",
+		Domain:   m.cfg.CookieDomain,
+		MaxAge:   -1, // written as Max-Age=0
+		HttpOnly: true,
+		Secure:   sec,
+		SameSite: http.SameSiteLaxMode,
+	}
+	if sec {
+		c.Name = m.secureName
+	}
+	http.SetCookie(w, c)
+}

@@ -1,0 +1,402 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Default lifetimes, NextAuth's own.
+const (
+	DefaultMaxAge    = 30 * 24 * time.Hour
+	DefaultUpdateAge = 24 * time.Hour
+	// UpdateAlways as Config.UpdateAge extends the session on every read,
+	// as NextAuth's updateAge: 0 does.
+	UpdateAlways time.Duration = -1
+	// DefaultSweepBatch is how many expired rows one sweep statement deletes.
+	DefaultSweepBatch = 1000
+)
+
+// Config configures a Manager. The zero value gives NextAuth's defaults.
+type Config struct {
+	// MaxAge is how long a session lives without use. Default 30 days.
+	MaxAge time.Duration
+	// UpdateAge is how often a session's expiry is written forward: a read
+	// extends it when expires - MaxAge + UpdateAge <= now. Default 24 hours;
+	// UpdateAlways writes on every read.
+	UpdateAge time.Duration
+	// AbsoluteLifetime, when set, ends a session that long after its
+	// creation however much it is used. It needs a createdAt column; on
+	// flavours without one it has no effect.
+	AbsoluteLifetime time.Duration
+
+	// CookieVersion picks the cookie name: CookieV4 (the default) or CookieV5.
+	CookieVersion CookieVersion
+	// CookieName, when set, replaces the version's name (without the
+	// __Secure- prefix, which is added when secure cookies apply).
+	CookieName string
+	// Secure says when cookies are secure. Default SecureAuto.
+	Secure SecureMode
+	// CookieDomain is the cookie's Domain attribute. Default none.
+	CookieDomain string
+
+	// HashTokens stores SHA-256(token) instead of the token. A database
+	// leak then yields no usable cookie, but NextAuth cannot read these
+	// sessions: use it only where Go alone validates sessions.
+	HashTokens bool
+	// NewToken makes session tokens. Default NewUUIDToken.
+	NewToken func() (string, error)
+	// ValidToken says whether a cookie value can be a token at all; others
+	// are refused without a query. Default: IsNextAuthToken when NewToken is
+	// nil, else 1 to 512 URL-safe or base64 characters.
+	ValidToken func(string) bool
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+
+	// ErrorFunc answers a request whose session could not be read because
+	// of an error (the database is down, say). Default: 503 Service
+	// Unavailable. The request is not passed on.
+	ErrorFunc func(w http.ResponseWriter, r *http.Request, err error)
+	// LoginURL, when set, is where RequireSession redirects a request
+	// without a session; otherwise it answers 401.
+	LoginURL string
+
+	// SweepInterval is how often expired sessions are deleted in the
+	// background. Default 0: no sweeper. Stop it with Manager.Close.
+	SweepInterval time.Duration
+	// SweepBatch is how many rows one sweep statement deletes at most.
+	// Default DefaultSweepBatch.
+	SweepBatch int
+}
+
+// Manager creates, validates, extends, revokes and counts sessions stored
+// by an Adapter. It is safe for concurrent use.
+type Manager struct {
+	a          Adapter
+	cfg        Config
+	plainName  string
+	secureName string
+
+	stop     chan struct{}
+	done     chan struct{}
+	stopOnce sync.Once
+}
+
+// NewManager returns a Manager on the adapter, with cfg's zero fields set
+// to their defaults. It panics if a is nil or cfg has negative durations,
+// and starts the sweeper when cfg.SweepInterval > 0.
+func NewManager(a Adapter, cfg Config) *Manager {
+	if a == nil {
+		panic("session: NewManager with a nil Adapter")
+	}
+	if cfg.MaxAge < 0 || cfg.AbsoluteLifetime < 0 || cfg.SweepInterval < 0 || cfg.SweepBatch < 0 ||
+		(cfg.UpdateAge < 0 && cfg.UpdateAge != UpdateAlways) {
+		panic("session: negative duration in Config")
+	}
+	if cfg.MaxAge == 0 {
+		cfg.MaxAge = DefaultMaxAge
+	}
+	switch cfg.UpdateAge {
+	case 0:
+		cfg.UpdateAge = DefaultUpdateAge
+	case UpdateAlways:
+		cfg.UpdateAge = 0
+	}
+	if cfg.ValidToken == nil {
+		if cfg.NewToken == nil {
+			cfg.ValidToken = IsNextAuthToken
+		} else {
+			cfg.ValidToken = isPlausibleToken
+		}
+	}
+	if cfg.NewToken == nil {
+		cfg.NewToken = NewUUIDToken
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.ErrorFunc == nil {
+		cfg.ErrorFunc = defaultErrorFunc
+	}
+	if cfg.SweepBatch == 0 {
+		cfg.SweepBatch = DefaultSweepBatch
+	}
+	name := cfg.CookieName
+	if name == "" {
+		name = cookieNameV4
+		if cfg.CookieVersion == CookieV5 {
+			name = cookieNameV5
+		}
+	}
+	m := &Manager{a: a, cfg: cfg, plainName: name, secureName: securePrefix + name}
+	if cfg.SweepInterval > 0 {
+		m.stop = make(chan struct{})
+		m.done = make(chan struct{})
+		go m.sweepLoop()
+	}
+	return m
+}
+
+func defaultErrorFunc(w http.ResponseWriter, _ *http.Request, _ error) {
+	http.Error(w, http.StatusText(http.StatusServiceUnavailable), http.StatusServiceUnavailable)
+}
+
+// Adapter returns the adapter the manager stores sessions with.
+func (m *Manager) Adapter() Adapter { return m.a }
+
+// now returns the clock's time in UTC, truncated to the millisecond as the
+// databases and JavaScript keep it.
+func (m *Manager) now() time.Time {
+	return m.cfg.Now().UTC().Truncate(time.Millisecond)
+}
+
+// stored maps a cookie token to what the sessionToken column holds.
+func (m *Manager) stored(token string) string {
+	if m.cfg.HashTokens {
+		return HashToken(token)
+	}
+	return token
+}
+
+// Result is a validated session with its user.
+type Result struct {
+	Session Session
+	User    User
+	// ReadExpires is the expiry as read, before any extension: what
+	// NextAuth's /session endpoint reports.
+	ReadExpires time.Time
+
+	cookieExpires time.Time
+}
+
+// Validate looks up the session with a cookie token and applies NextAuth's
+// rules: no row or an expired row (which is deleted) is ErrNoSession; a
+// session due for update has its expiry moved to now + MaxAge. The returned
+// Session.Expires is the expiry after any extension.
+func (m *Manager) Validate(ctx context.Context, token string) (Result, error) {
+	if !m.cfg.ValidToken(token) {
+		return Result{}, ErrNoSession
+	}
+	stored := m.stored(token)
+	s, u, err := m.a.GetSessionAndUser(ctx, stored)
+	if errors.Is(err, ErrNotFound) {
+		return Result{}, ErrNoSession
+	}
+	if err != nil {
+		return Result{}, fmt.Errorf("session: reading session: %w", err)
+	}
+	now := m.now()
+	hardEnd := time.Time{}
+	if m.cfg.AbsoluteLifetime > 0 && !s.CreatedAt.IsZero() {
+		hardEnd = s.CreatedAt.Add(m.cfg.AbsoluteLifetime)
+	}
+	if s.Expires.Before(now) || (!hardEnd.IsZero() && !now.Before(hardEnd)) {
+		// The verdict does not depend on the delete; a failed one is left
+		// to the sweeper.
+		_ = m.a.DeleteSession(ctx, stored)
+		return Result{}, ErrNoSession
+	}
+	res := Result{Session: s, User: u, ReadExpires: s.Expires}
+	newExpires := now.Add(m.cfg.MaxAge)
+	if !hardEnd.IsZero() && hardEnd.Before(newExpires) {
+		newExpires = hardEnd
+	}
+	if !s.Expires.Add(-m.cfg.MaxAge).Add(m.cfg.UpdateAge).After(now) && newExpires.After(s.Expires) {
+		if err := m.a.UpdateSession(ctx, stored, newExpires); err != nil {
+			return Result{}, fmt.Errorf("session: extending session: %w", err)
+		}
+		res.Session.Expires = newExpires
+	}
+	// The cookie's expiry moves forward on every valid read, as NextAuth's.
+	res.cookieExpires = newExpires
+	return res, nil
+}
+
+// Load reads the request's session cookie and validates it. A request
+// without a usable cookie gives ErrNoSession; any other error is the
+// database's.
+func (m *Manager) Load(r *http.Request) (Result, error) {
+	token, _ := readCookie(r, m.CookieName(r))
+	if token == "" {
+		return Result{}, ErrNoSession
+	}
+	return m.Validate(r.Context(), token)
+}
+
+// Create starts a session for the user, as a sign-in does, and sets the
+// session cookie on w. Any session the request carried is deleted first, so
+// a token planted before login is never promoted (session fixation). It
+// returns ErrUnknownUser, wrapped, when no user has the id.
+func (m *Manager) Create(ctx context.Context, w http.ResponseWriter, r *http.Request, userID string) (Session, error) {
+	if userID == "" {
+		return Session{}, fmt.Errorf("session: creating session: empty user id: %w", ErrUnknownUser)
+	}
+	if old, _ := readCookie(r, m.CookieName(r)); old != "" && m.cfg.ValidToken(old) {
+		if err := m.a.DeleteSession(ctx, m.stored(old)); err != nil {
+			return Session{}, fmt.Errorf("session: deleting previous session: %w", err)
+		}
+	}
+	token, err := m.cfg.NewToken()
+	if err != nil {
+		return Session{}, fmt.Errorf("session: making token: %w", err)
+	}
+	now := m.now()
+	expires := now.Add(m.cfg.MaxAge)
+	if m.cfg.AbsoluteLifetime > 0 && m.cfg.AbsoluteLifetime < m.cfg.MaxAge {
+		expires = now.Add(m.cfg.AbsoluteLifetime)
+	}
+	s, err := m.a.CreateSession(ctx, Session{
+		Token:     m.stored(token),
+		UserID:    userID,
+		Expires:   expires,
+		CreatedAt: now,
+	})
+	if err != nil {
+		return Session{}, fmt.Errorf("session: creating session: %w", err)
+	}
+	m.setCookie(w, r, token, expires)
+	return s, nil
+}
+
+// Destroy signs the request out: it deletes its session, if any, and
+// clears the cookie.
+func (m *Manager) Destroy(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
+	token, present := readCookie(r, m.CookieName(r))
+	if token != "" && m.cfg.ValidToken(token) {
+		if err := m.a.DeleteSession(ctx, m.stored(token)); err != nil {
+			return fmt.Errorf("session: deleting session: %w", err)
+		}
+	}
+	if present {
+		m.clearCookie(w, r)
+	}
+	return nil
+}
+
+// Revoke deletes one session, named by its stored token (Session.Token).
+// The next request carrying it has no session.
+func (m *Manager) Revoke(ctx context.Context, storedToken string) error {
+	if err := m.a.DeleteSession(ctx, storedToken); err != nil {
+		return fmt.Errorf("session: revoking session: %w", err)
+	}
+	return nil
+}
+
+// RevokeUser deletes every session of the user ("sign out everywhere") and
+// says how many there were.
+func (m *Manager) RevokeUser(ctx context.Context, userID string) (int64, error) {
+	n, err := m.a.DeleteUserSessions(ctx, userID, "")
+	if err != nil {
+		return n, fmt.Errorf("session: revoking user's sessions: %w", err)
+	}
+	return n, nil
+}
+
+// RevokeOthers deletes every session of s's user but s itself ("sign out
+// other devices").
+func (m *Manager) RevokeOthers(ctx context.Context, s Session) (int64, error) {
+	if s.Token == "" {
+		return 0, fmt.Errorf("session: revoking other sessions: %w", ErrNoSession)
+	}
+	n, err := m.a.DeleteUserSessions(ctx, s.UserID, s.Token)
+	if err != nil {
+		return n, fmt.Errorf("session: revoking other sessions: %w", err)
+	}
+	return n, nil
+}
+
+// RevokeHandle deletes the session whose Handle is handle, if it is still
+// active, and reports whether there was one. The scan is over active
+// sessions (of one user when userID is not empty); it suits admin pages.
+func (m *Manager) RevokeHandle(ctx context.Context, userID, handle string) (bool, error) {
+	list, err := m.ListActive(ctx, userID, 0)
+	if err != nil {
+		return false, err
+	}
+	for _, su := range list {
+		if su.Session.Handle() == handle {
+			return true, m.Revoke(ctx, su.Session.Token)
+		}
+	}
+	return false, nil
+}
+
+// ListActive returns the sessions that have not expired, with their users,
+// newest expiry first: one user's when userID is not empty, at most limit
+// when limit > 0.
+func (m *Manager) ListActive(ctx context.Context, userID string, limit int) ([]SessionUser, error) {
+	list, err := m.a.ListSessions(ctx, userID, m.now(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("session: listing sessions: %w", err)
+	}
+	return list, nil
+}
+
+// CountActive counts the sessions that have not expired (expires >= now):
+// the admin dashboard's "Active Sessions".
+func (m *Manager) CountActive(ctx context.Context) (int64, error) {
+	return m.CountUserActive(ctx, "")
+}
+
+// CountUserActive counts one user's sessions that have not expired.
+func (m *Manager) CountUserActive(ctx context.Context, userID string) (int64, error) {
+	n, err := m.a.CountActive(ctx, userID, m.now())
+	if err != nil {
+		return 0, fmt.Errorf("session: counting sessions: %w", err)
+	}
+	return n, nil
+}
+
+// Sweep deletes every expired session, SweepBatch rows per statement so
+// that no statement holds locks for long, and says how many went.
+func (m *Manager) Sweep(ctx context.Context) (int64, error) {
+	var total int64
+	for {
+		n, err := m.a.DeleteExpired(ctx, m.now(), m.cfg.SweepBatch)
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("session: sweeping: %w", err)
+		}
+		if n < int64(m.cfg.SweepBatch) {
+			return total, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+	}
+}
+
+func (m *Manager) sweepLoop() {
+	defer close(m.done)
+	t := time.NewTicker(m.cfg.SweepInterval)
+	defer t.Stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-m.stop
+		cancel()
+	}()
+	for {
+		select {
+		case <-m.stop:
+			return
+		case <-t.C:
+			// An error (database down) is retried at the next tick.
+			_, _ = m.Sweep(ctx)
+		}
+	}
+}
+
+// Close stops the sweeper, waiting for a sweep under way to end. It is safe
+// to call more than once, and on a manager without a sweeper.
+func (m *Manager) Close() error {
+	if m.stop == nil {
+		return nil
+	}
+	m.stopOnce.Do(func() { close(m.stop) })
+	<-m.done
+	return nil
+}

@@ -1,0 +1,143 @@
+package session
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"time"
+)
+
+type contextKey struct{}
+
+// FromContext returns the user and session that Middleware found for the
+// request; ok is false when there is none.
+func FromContext(ctx context.Context) (u User, s Session, ok bool) {
+	res, ok := ctx.Value(contextKey{}).(*Result)
+	if !ok || res == nil {
+		return User{}, Session{}, false
+	}
+	return res.User, res.Session, true
+}
+
+// Middleware validates the request's session cookie and puts the session
+// and its user in the request's context (see FromContext). A valid cookie
+// is set again with its new expiry; a cookie that names no session is
+// cleared. When the database fails, ErrorFunc answers and next is not
+// called: an outage never reads as "signed out".
+func (m *Manager) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r, err := m.load(w, r)
+		if err != nil {
+			m.cfg.ErrorFunc(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// load validates the request's session once, writes the cookie, and
+// returns the request with the result in its context.
+func (m *Manager) load(w http.ResponseWriter, r *http.Request) (*http.Request, error) {
+	if _, ok := r.Context().Value(contextKey{}).(*Result); ok {
+		return r, nil
+	}
+	token, present := readCookie(r, m.CookieName(r))
+	if !present {
+		return r, nil
+	}
+	res, err := m.Validate(r.Context(), token)
+	switch {
+	case errors.Is(err, ErrNoSession):
+		m.clearCookie(w, r)
+		return r.WithContext(context.WithValue(r.Context(), contextKey{}, (*Result)(nil))), nil
+	case err != nil:
+		return r, err
+	}
+	m.setCookie(w, r, token, res.cookieExpires)
+	return r.WithContext(context.WithValue(r.Context(), contextKey{}, &res)), nil
+}
+
+// RequireSession wraps next so that it only sees requests with a valid
+// session. Others get 401 Unauthorized, or a redirect to Config.LoginURL
+// when it is set. It validates the session itself when Middleware has not.
+func (m *Manager) RequireSession(next http.Handler) http.Handler {
+	return m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, _, ok := FromContext(r.Context()); !ok {
+			if m.cfg.LoginURL != "" {
+				http.Redirect(w, r, m.cfg.LoginURL, http.StatusSeeOther)
+				return
+			}
+			http.Error(w, http.StatusText(http.StatusUnauthorized), http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	}))
+}
+
+// sessionBody is the JSON of Auth.js's /api/auth/session.
+type sessionBody struct {
+	User    sessionUser `json:"user"`
+	Expires string      `json:"expires"`
+}
+
+type sessionUser struct {
+	Name  *string `json:"name"`
+	Email *string `json:"email"`
+	Image *string `json:"image"`
+}
+
+// SessionHandler serves Auth.js's GET /api/auth/session: the session's
+// user (name, email, image) and expiry as JSON, or, with no session, null
+// (CookieV5) or {} (CookieV4), so that next-auth's useSession() can be
+// pointed at a Go service. It validates the session itself when Middleware
+// has not.
+func (m *Manager) SessionHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, http.StatusText(http.StatusMethodNotAllowed), http.StatusMethodNotAllowed)
+			return
+		}
+		r, err := m.load(w, r)
+		if err != nil {
+			m.cfg.ErrorFunc(w, r, err)
+			return
+		}
+		h := w.Header()
+		h.Set("Content-Type", "application/json")
+		h.Set("Cache-Control", "private, no-cache, no-store")
+		h.Set("Pragma", "no-cache")
+		h.Set("Expires", "0")
+		res, _ := r.Context().Value(contextKey{}).(*Result)
+		if res == nil {
+			if m.cfg.CookieVersion == CookieV5 {
+				_, _ = w.Write([]byte("null"))
+			} else {
+				_, _ = w.Write([]byte("{}"))
+			}
+			return
+		}
+		_ = json.NewEncoder(w).Encode(sessionBody{
+			User: sessionUser{
+				Name:  nullable(res.User.Name),
+				Email: nullable(res.User.Email),
+				Image: nullable(res.User.Image),
+			},
+			Expires: FormatISO(res.ReadExpires),
+		})
+	})
+}
+
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// FormatISO formats t as JavaScript's Date.prototype.toISOString does:
+// UTC, milliseconds, a Z.
+func FormatISO(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000Z")
+}

@@ -1,0 +1,172 @@
+package sqlstore
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/nextsession/nextsession/adapter"
+)
+
+// queries holds every statement of a Store, built once from the flavour;
+// names come only from the flavour and are quoted, values are always
+// parameters.
+type queries struct {
+	createUser, getUser, getUserByEmail, getUserByAccount, updateUser string
+	deleteUser                                                        []string
+	linkAccount, unlinkAccount                                        string
+	createSession, getSessionAndUser, updateSession, deleteSession    string
+	createVerificationToken, useVerificationToken                     string
+	listSessions, listUserSessions, deleteUserSessions                string
+	countActive, countUserActive, deleteExpired                       string
+	verify                                                            []string
+}
+
+func buildQueries(f adapter.Flavour, d adapter.Dialect, rebind func(string) string) queries {
+	q := adapter.Quote
+	U, A, S, V := q(f.Tables.User), q(f.Tables.Account), q(f.Tables.Session), q(f.Tables.VerificationToken)
+	pg := d == adapter.Postgres
+	serial := f.IDs == adapter.IDSerial
+
+	// date is the placeholder of a date value: on Postgres cast to the
+	// column's own type, so that no time zone conversion happens.
+	date := "?"
+	bigint := "?"
+	if pg {
+		switch f.PostgresDates {
+		case adapter.Timestamp3:
+			date = "?::timestamp(3)"
+		case adapter.Timestamp:
+			date = "?::timestamp"
+		default:
+			date = "?::timestamptz"
+		}
+		bigint = "?::bigint"
+	}
+	col := func(alias, name string) string {
+		if alias == "" {
+			return q(name)
+		}
+		return alias + "." + q(name)
+	}
+	// dcol selects a date column. On SQLite a unary plus hides the
+	// column's declared type from mattn/go-sqlite3, which would otherwise
+	// turn DATETIME integers below 1e12 into seconds; dates are decoded here.
+	dcol := func(a, name string) string {
+		if pg {
+			return col(a, name)
+		}
+		return "+" + col(a, name)
+	}
+	userCols := func(a string) string {
+		return strings.Join([]string{col(a, "id"), col(a, "name"), col(a, "email"), dcol(a, "emailVerified"), col(a, "image")}, ", ")
+	}
+	sessionCols := func(a string) string {
+		id, created := "''", "NULL"
+		if f.SessionID {
+			id = col(a, "id")
+		}
+		if f.SessionCreatedAt {
+			created = dcol(a, "createdAt")
+		}
+		return strings.Join([]string{id, col(a, "sessionToken"), col(a, "userId"), dcol(a, "expires"), created}, ", ")
+	}
+	// active is "expires >= now". SQLite may hold integers and ISO text in
+	// one column, and sorts every integer below every text: the predicate
+	// takes integers >= now in milliseconds, and text >= now as ISO text,
+	// as two index ranges.
+	active := func(c string) string {
+		if pg {
+			return fmt.Sprintf("%s >= %s", c, date)
+		}
+		return fmt.Sprintf("((%[1]s >= ? AND %[1]s < '') OR %[1]s >= ?)", c)
+	}
+	expired := func(c string) string {
+		if pg {
+			return fmt.Sprintf("%s < %s", c, date)
+		}
+		return fmt.Sprintf("(%[1]s < ? OR (%[1]s >= '' AND %[1]s < ?))", c)
+	}
+	clientID := func(has bool) (col, ph string) {
+		if has && !serial {
+			return `"id", `, "?, "
+		}
+		return "", ""
+	}
+	returningID := func(has bool) string {
+		if has {
+			return `"id"`
+		}
+		return "''"
+	}
+
+	var x queries
+	uid, uph := clientID(true)
+	x.createUser = fmt.Sprintf(`INSERT INTO %s (%s"name", "email", "emailVerified", "image") VALUES (%s?, ?, %s, ?) RETURNING "id"`,
+		U, uid, uph, date)
+	x.getUser = fmt.Sprintf(`SELECT %s FROM %s u WHERE u."id" = ?`, userCols("u"), U)
+	x.getUserByEmail = fmt.Sprintf(`SELECT %s FROM %s u WHERE u."email" = ?`, userCols("u"), U)
+	x.getUserByAccount = fmt.Sprintf(`SELECT %s FROM %s u JOIN %s a ON a."userId" = u."id" WHERE a."provider" = ? AND a."providerAccountId" = ?`,
+		userCols("u"), U, A)
+	x.updateUser = fmt.Sprintf(`UPDATE %s SET "name" = ?, "email" = ?, "emailVerified" = %s, "image" = ? WHERE "id" = ? RETURNING %s`,
+		U, date, userCols(""))
+	x.deleteUser = []string{
+		fmt.Sprintf(`DELETE FROM %s WHERE "userId" = ?`, S),
+		fmt.Sprintf(`DELETE FROM %s WHERE "userId" = ?`, A),
+		fmt.Sprintf(`DELETE FROM %s WHERE "id" = ?`, U),
+	}
+
+	aid, aph := clientID(f.AccountID)
+	x.linkAccount = fmt.Sprintf(`INSERT INTO %s (%s"userId", "type", "provider", "providerAccountId", "refresh_token", "access_token", "expires_at", "token_type", "scope", "id_token", "session_state")
+SELECT %su."id", ?, ?, ?, ?, ?, %s, ?, ?, ?, ? FROM %s u WHERE u."id" = ? RETURNING %s`,
+		A, aid, aph, bigint, U, returningID(f.AccountID))
+	x.unlinkAccount = fmt.Sprintf(`DELETE FROM %s WHERE "provider" = ? AND "providerAccountId" = ?`, A)
+
+	sid, sph := clientID(f.SessionID)
+	created, createdPh := "", ""
+	if f.SessionCreatedAt {
+		created, createdPh = `, "createdAt"`, ", "+date
+	}
+	x.createSession = fmt.Sprintf(`INSERT INTO %s (%s"sessionToken", "expires"%s, "userId")
+SELECT %s?, %s%s, u."id" FROM %s u WHERE u."id" = ? RETURNING %s, "userId"`,
+		S, sid, created, sph, date, createdPh, U, returningID(f.SessionID))
+	x.getSessionAndUser = fmt.Sprintf(`SELECT %s, %s FROM %s s JOIN %s u ON u."id" = s."userId" WHERE s."sessionToken" = ?`,
+		sessionCols("s"), userCols("u"), S, U)
+	x.updateSession = fmt.Sprintf(`UPDATE %s SET "expires" = %s WHERE "sessionToken" = ?`, S, date)
+	x.deleteSession = fmt.Sprintf(`DELETE FROM %s WHERE "sessionToken" = ?`, S)
+
+	x.createVerificationToken = fmt.Sprintf(`INSERT INTO %s ("identifier", "token", "expires") VALUES (?, ?, %s)`, V, date)
+	x.useVerificationToken = fmt.Sprintf(`DELETE FROM %s WHERE "identifier" = ? AND "token" = ? RETURNING "identifier", "token", %s`, V, dcol("", "expires"))
+
+	list := fmt.Sprintf(`SELECT %s, %s FROM %s s JOIN %s u ON u."id" = s."userId" WHERE %s`,
+		sessionCols("s"), userCols("u"), S, U, active(`s."expires"`))
+	x.listSessions = list + ` ORDER BY s."expires" DESC LIMIT ?`
+	x.listUserSessions = list + ` AND s."userId" = ? ORDER BY s."expires" DESC LIMIT ?`
+	x.deleteUserSessions = fmt.Sprintf(`DELETE FROM %s WHERE "userId" = ? AND "sessionToken" <> ?`, S)
+	x.countActive = fmt.Sprintf(`SELECT count(*) FROM %s WHERE %s`, S, active(`"expires"`))
+	x.countUserActive = x.countActive + ` AND "userId" = ?`
+	if pg {
+		x.deleteExpired = fmt.Sprintf(`DELETE FROM %[1]s WHERE "sessionToken" IN (SELECT "sessionToken" FROM %[1]s WHERE %[2]s LIMIT ?)`,
+			S, expired(`"expires"`))
+	} else {
+		x.deleteExpired = fmt.Sprintf(`DELETE FROM %[1]s WHERE rowid IN (SELECT rowid FROM %[1]s WHERE %[2]s LIMIT ?)`,
+			S, expired(`"expires"`))
+	}
+
+	x.verify = []string{
+		fmt.Sprintf(`SELECT %s FROM %s u LIMIT 0`, userCols("u"), U),
+		fmt.Sprintf(`SELECT %s FROM %s s LIMIT 0`, sessionCols("s"), S),
+		fmt.Sprintf(`SELECT "userId", "provider", "providerAccountId", "expires_at" FROM %s LIMIT 0`, A),
+		fmt.Sprintf(`SELECT "identifier", "token", "expires" FROM %s LIMIT 0`, V),
+	}
+
+	for _, p := range []*string{&x.createUser, &x.getUser, &x.getUserByEmail, &x.getUserByAccount, &x.updateUser,
+		&x.linkAccount, &x.unlinkAccount, &x.createSession, &x.getSessionAndUser, &x.updateSession, &x.deleteSession,
+		&x.createVerificationToken, &x.useVerificationToken, &x.listSessions, &x.listUserSessions,
+		&x.deleteUserSessions, &x.countActive, &x.countUserActive, &x.deleteExpired} {
+		*p = rebind(*p)
+	}
+	for i := range x.deleteUser {
+		x.deleteUser[i] = rebind(x.deleteUser[i])
+	}
+	return x
+}

@@ -1,0 +1,643 @@
+// Package sqlstore implements session.Adapter on sqlx for every schema
+// flavour, for the Postgres and SQLite stores. It is internal: the two
+// store packages are thin wrappers that fix the dialect.
+package sqlstore
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/nextsession/nextsession/adapter"
+	"github.com/nextsession/nextsession/session"
+)
+
+// Store is a session.Adapter on a database of one flavour and dialect.
+type Store struct {
+	db      *sqlx.DB
+	flavour adapter.Flavour
+	dialect adapter.Dialect
+	q       queries
+
+	mu    sync.Mutex
+	stmts map[*string]*sql.Stmt
+}
+
+var _ session.Adapter = (*Store)(nil)
+
+// New returns a Store. It panics, as a setup mistake, when the flavour is
+// not usable on the dialect or db is nil.
+func New(db *sqlx.DB, f adapter.Flavour, d adapter.Dialect) *Store {
+	if db == nil {
+		panic("nextsession: store on a nil *sqlx.DB")
+	}
+	if err := f.Check(d); err != nil {
+		panic("nextsession: " + err.Error())
+	}
+	s := &Store{db: db, flavour: f, dialect: d, stmts: map[*string]*sql.Stmt{}}
+	s.q = buildQueries(f, d, db.Rebind)
+	return s
+}
+
+// DB returns the database handle.
+func (s *Store) DB() *sqlx.DB { return s.db }
+
+// Flavour returns the schema flavour.
+func (s *Store) Flavour() adapter.Flavour { return s.flavour }
+
+// CreateSchema creates the flavour's tables and the indexes of
+// adapter.Flavour.Indexes where they do not exist yet.
+func (s *Store) CreateSchema(ctx context.Context) error {
+	if err := s.exec(ctx, s.flavour.Schema); err != nil {
+		return err
+	}
+	return s.CreateIndexes(ctx)
+}
+
+// CreateIndexes creates only the indexes on Session.expires and
+// Session.userId, for a database whose tables already exist.
+func (s *Store) CreateIndexes(ctx context.Context) error {
+	return s.exec(ctx, s.flavour.Indexes)
+}
+
+func (s *Store) exec(ctx context.Context, stmts func(adapter.Dialect) ([]string, error)) error {
+	list, err := stmts(s.dialect)
+	if err != nil {
+		return err
+	}
+	for _, q := range list {
+		if _, err := s.db.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("nextsession: %s: %w", firstLine(q), err)
+		}
+	}
+	return nil
+}
+
+// Verify checks that the flavour's tables and columns exist, so that a
+// wrong flavour is a clear error at start-up rather than at first sign-in.
+func (s *Store) Verify(ctx context.Context) error {
+	for _, q := range s.q.verify {
+		rows, err := s.db.QueryContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("nextsession: the database does not have the tables of flavour %s (%s): %w", s.flavour.Name, q, err)
+		}
+		rows.Close()
+	}
+	return nil
+}
+
+// Close releases the prepared statements. The database handle stays open.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var errs []error
+	for k, st := range s.stmts {
+		errs = append(errs, st.Close())
+		delete(s.stmts, k)
+	}
+	return errors.Join(errs...)
+}
+
+// stmt returns the statement prepared for q, preparing it on first use. A
+// failed prepare (the database is down) is tried again next time.
+func (s *Store) stmt(ctx context.Context, q *string) (*sql.Stmt, error) {
+	s.mu.Lock()
+	st := s.stmts[q]
+	s.mu.Unlock()
+	if st != nil {
+		return st, nil
+	}
+	st, err := s.db.PrepareContext(ctx, *q)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old := s.stmts[q]; old != nil {
+		st.Close()
+		return old, nil
+	}
+	s.stmts[q] = st
+	return st, nil
+}
+
+func (s *Store) queryRow(ctx context.Context, q *string, args ...any) (*sql.Row, error) {
+	st, err := s.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryRowContext(ctx, args...), nil
+}
+
+func (s *Store) execStmt(ctx context.Context, q *string, args ...any) (int64, error) {
+	st, err := s.stmt(ctx, q)
+	if err != nil {
+		return 0, err
+	}
+	res, err := st.ExecContext(ctx, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// validID reports whether id can name a row: serial flavours take decimal
+// integers only, so that a garbage id is "not found", not a type error.
+func (s *Store) validID(id string) bool {
+	if id == "" || len(id) > 255 || !searchable(id) {
+		return false
+	}
+	if s.flavour.IDs != adapter.IDSerial {
+		return true
+	}
+	if len(id) > 18 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < '0' || id[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// newID makes a primary key for flavours whose ids come from the client.
+func (s *Store) newID() (string, error) {
+	if s.flavour.IDs == adapter.IDCUID {
+		return newCUID()
+	}
+	return session.NewUUIDToken()
+}
+
+// newCUID returns a cuid-shaped id: "c" and 24 base-36 characters from
+// crypto/rand, as long as Prisma's cuid().
+func newCUID() (string, error) {
+	const alphabet = "0123456789abcdefghijklmnopqrstuvwxyz"
+	var b [24]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	out := make([]byte, 25)
+	out[0] = 'c'
+	for i, v := range b {
+		out[i+1] = alphabet[int(v)%len(alphabet)]
+	}
+	return string(out), nil
+}
+
+// searchable reports whether every value can be stored in a text column:
+// Postgres refuses invalid UTF-8 and NUL bytes with an error, where the
+// right answer to a lookup is simply that no row has them.
+func searchable(vals ...string) bool {
+	for _, v := range vals {
+		if !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func firstLine(q string) string {
+	if i := strings.IndexByte(q, '\n'); i >= 0 {
+		return q[:i]
+	}
+	return q
+}
+
+func notFound(what string) error {
+	return fmt.Errorf("nextsession: %s: %w", what, session.ErrNotFound)
+}
+
+// userScan receives the user columns of a row.
+type userScan struct {
+	id, name, email, image sql.NullString
+	verified               nullDate
+}
+
+func (u *userScan) dest() []any {
+	return []any{&u.id, &u.name, &u.email, &u.verified, &u.image}
+}
+
+func (u *userScan) user() session.User {
+	return session.User{
+		ID:            u.id.String,
+		Name:          u.name.String,
+		Email:         u.email.String,
+		EmailVerified: u.verified.ptr(),
+		Image:         u.image.String,
+	}
+}
+
+// sessionScan receives the session columns of a row.
+type sessionScan struct {
+	id, token, userID sql.NullString
+	expires, created  nullDate
+}
+
+func (x *sessionScan) dest() []any {
+	return []any{&x.id, &x.token, &x.userID, &x.expires, &x.created}
+}
+
+func (x *sessionScan) session() session.Session {
+	return session.Session{
+		ID:        x.id.String,
+		Token:     x.token.String,
+		UserID:    x.userID.String,
+		Expires:   x.expires.Time,
+		CreatedAt: x.created.Time,
+	}
+}
+
+func (s *Store) scanUser(row *sql.Row, what string) (session.User, error) {
+	var u userScan
+	if err := row.Scan(u.dest()...); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return session.User{}, notFound(what)
+		}
+		return session.User{}, err
+	}
+	return u.user(), nil
+}
+
+// CreateUser implements session.Adapter.
+func (s *Store) CreateUser(ctx context.Context, u session.User) (session.User, error) {
+	args := []any{nullString(u.Name), nullString(u.Email), s.encodeDatePtr(u.EmailVerified), nullString(u.Image)}
+	if s.flavour.IDs != adapter.IDSerial {
+		if u.ID == "" {
+			id, err := s.newID()
+			if err != nil {
+				return session.User{}, err
+			}
+			u.ID = id
+		}
+		args = append([]any{u.ID}, args...)
+	}
+	row, err := s.queryRow(ctx, &s.q.createUser, args...)
+	if err != nil {
+		return session.User{}, err
+	}
+	if err := row.Scan(&u.ID); err != nil {
+		return session.User{}, fmt.Errorf("nextsession: creating user: %w", err)
+	}
+	u.EmailVerified = truncPtr(u.EmailVerified)
+	return u, nil
+}
+
+func (s *Store) encodeDatePtr(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return s.encodeDate(*t)
+}
+
+func truncPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	v := t.UTC().Truncate(time.Millisecond)
+	return &v
+}
+
+// GetUser implements session.Adapter.
+func (s *Store) GetUser(ctx context.Context, id string) (session.User, error) {
+	if !s.validID(id) {
+		return session.User{}, notFound("user " + quoteID(id))
+	}
+	row, err := s.queryRow(ctx, &s.q.getUser, id)
+	if err != nil {
+		return session.User{}, err
+	}
+	return s.scanUser(row, "user "+quoteID(id))
+}
+
+// GetUserByEmail implements session.Adapter.
+func (s *Store) GetUserByEmail(ctx context.Context, email string) (session.User, error) {
+	if email == "" || !searchable(email) {
+		return session.User{}, notFound("user with empty email")
+	}
+	row, err := s.queryRow(ctx, &s.q.getUserByEmail, email)
+	if err != nil {
+		return session.User{}, err
+	}
+	return s.scanUser(row, "user by email")
+}
+
+// GetUserByAccount implements session.Adapter.
+func (s *Store) GetUserByAccount(ctx context.Context, provider, providerAccountID string) (session.User, error) {
+	if !searchable(provider, providerAccountID) {
+		return session.User{}, notFound("user by account")
+	}
+	row, err := s.queryRow(ctx, &s.q.getUserByAccount, provider, providerAccountID)
+	if err != nil {
+		return session.User{}, err
+	}
+	return s.scanUser(row, "user by account")
+}
+
+// UpdateUser implements session.Adapter.
+func (s *Store) UpdateUser(ctx context.Context, u session.User) (session.User, error) {
+	if !s.validID(u.ID) {
+		return session.User{}, notFound("user " + quoteID(u.ID))
+	}
+	row, err := s.queryRow(ctx, &s.q.updateUser,
+		nullString(u.Name), nullString(u.Email), s.encodeDatePtr(u.EmailVerified), nullString(u.Image), u.ID)
+	if err != nil {
+		return session.User{}, err
+	}
+	return s.scanUser(row, "user "+quoteID(u.ID))
+}
+
+// DeleteUser implements session.Adapter: it deletes the user's sessions
+// and accounts in the same transaction, for schemas without cascading
+// foreign keys. Deleting a missing user is no error.
+func (s *Store) DeleteUser(ctx context.Context, id string) error {
+	if !s.validID(id) {
+		return nil
+	}
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, q := range s.q.deleteUser {
+		if _, err := tx.ExecContext(ctx, q, id); err != nil {
+			return fmt.Errorf("nextsession: deleting user: %w", err)
+		}
+	}
+	return tx.Commit()
+}
+
+// LinkAccount implements session.Adapter.
+func (s *Store) LinkAccount(ctx context.Context, a session.Account) (session.Account, error) {
+	if !s.validID(a.UserID) {
+		return session.Account{}, fmt.Errorf("nextsession: linking account: %w", session.ErrUnknownUser)
+	}
+	args := []any{a.Type, a.Provider, a.ProviderAccountID,
+		nullString(a.RefreshToken), nullString(a.AccessToken), nullInt(a.ExpiresAt),
+		nullString(a.TokenType), nullString(a.Scope), nullString(a.IDToken), nullString(a.SessionState), a.UserID}
+	if s.flavour.AccountID && s.flavour.IDs != adapter.IDSerial {
+		if a.ID == "" {
+			id, err := s.newID()
+			if err != nil {
+				return session.Account{}, err
+			}
+			a.ID = id
+		}
+		args = append([]any{a.ID}, args...)
+	}
+	row, err := s.queryRow(ctx, &s.q.linkAccount, args...)
+	if err != nil {
+		return session.Account{}, err
+	}
+	var id sql.NullString
+	if err := row.Scan(&id); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return session.Account{}, fmt.Errorf("nextsession: linking account: %w", session.ErrUnknownUser)
+		}
+		return session.Account{}, fmt.Errorf("nextsession: linking account: %w", err)
+	}
+	a.ID = id.String
+	return a, nil
+}
+
+func nullInt(n int64) any {
+	if n == 0 {
+		return nil
+	}
+	return n
+}
+
+// UnlinkAccount implements session.Adapter.
+func (s *Store) UnlinkAccount(ctx context.Context, provider, providerAccountID string) error {
+	if !searchable(provider, providerAccountID) {
+		return nil
+	}
+	_, err := s.execStmt(ctx, &s.q.unlinkAccount, provider, providerAccountID)
+	return err
+}
+
+// CreateSession implements session.Adapter. The insert selects the user
+// row, so a missing user is caught in the same statement even on schemas
+// without foreign keys.
+func (s *Store) CreateSession(ctx context.Context, in session.Session) (session.Session, error) {
+	if !s.validID(in.UserID) {
+		return session.Session{}, fmt.Errorf("nextsession: user %s: %w", quoteID(in.UserID), session.ErrUnknownUser)
+	}
+	in.Expires = in.Expires.UTC().Truncate(time.Millisecond)
+	if s.flavour.SessionCreatedAt {
+		if in.CreatedAt.IsZero() {
+			in.CreatedAt = time.Now()
+		}
+		in.CreatedAt = in.CreatedAt.UTC().Truncate(time.Millisecond)
+	} else {
+		in.CreatedAt = time.Time{}
+	}
+	args := make([]any, 0, 5)
+	if s.flavour.SessionID && s.flavour.IDs != adapter.IDSerial {
+		if in.ID == "" {
+			id, err := s.newID()
+			if err != nil {
+				return session.Session{}, err
+			}
+			in.ID = id
+		}
+		args = append(args, in.ID)
+	}
+	args = append(args, in.Token, s.encodeDate(in.Expires))
+	if s.flavour.SessionCreatedAt {
+		args = append(args, s.encodeDate(in.CreatedAt))
+	}
+	args = append(args, in.UserID)
+	row, err := s.queryRow(ctx, &s.q.createSession, args...)
+	if err != nil {
+		return session.Session{}, err
+	}
+	var id, userID sql.NullString
+	if err := row.Scan(&id, &userID); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return session.Session{}, fmt.Errorf("nextsession: user %s: %w", quoteID(in.UserID), session.ErrUnknownUser)
+		}
+		return session.Session{}, fmt.Errorf("nextsession: creating session: %w", err)
+	}
+	in.ID, in.UserID = id.String, userID.String
+	return in, nil
+}
+
+// GetSessionAndUser implements session.Adapter with one prepared query.
+func (s *Store) GetSessionAndUser(ctx context.Context, token string) (session.Session, session.User, error) {
+	if !searchable(token) {
+		return session.Session{}, session.User{}, notFound("session")
+	}
+	row, err := s.queryRow(ctx, &s.q.getSessionAndUser, token)
+	if err != nil {
+		return session.Session{}, session.User{}, err
+	}
+	var x struct {
+		s sessionScan
+		u userScan
+	}
+	if err := row.Scan(append(x.s.dest(), x.u.dest()...)...); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return session.Session{}, session.User{}, notFound("session")
+		}
+		return session.Session{}, session.User{}, err
+	}
+	return x.s.session(), x.u.user(), nil
+}
+
+// UpdateSession implements session.Adapter.
+func (s *Store) UpdateSession(ctx context.Context, token string, expires time.Time) error {
+	if !searchable(token) {
+		return nil
+	}
+	_, err := s.execStmt(ctx, &s.q.updateSession, s.encodeDate(expires), token)
+	return err
+}
+
+// DeleteSession implements session.Adapter.
+func (s *Store) DeleteSession(ctx context.Context, token string) error {
+	if !searchable(token) {
+		return nil
+	}
+	_, err := s.execStmt(ctx, &s.q.deleteSession, token)
+	return err
+}
+
+// CreateVerificationToken implements session.Adapter.
+func (s *Store) CreateVerificationToken(ctx context.Context, t session.VerificationToken) (session.VerificationToken, error) {
+	t.Expires = t.Expires.UTC().Truncate(time.Millisecond)
+	if _, err := s.execStmt(ctx, &s.q.createVerificationToken, t.Identifier, t.Token, s.encodeDate(t.Expires)); err != nil {
+		return session.VerificationToken{}, fmt.Errorf("nextsession: creating verification token: %w", err)
+	}
+	return t, nil
+}
+
+// UseVerificationToken implements session.Adapter: one DELETE ...
+// RETURNING, so two concurrent uses cannot both succeed.
+func (s *Store) UseVerificationToken(ctx context.Context, identifier, token string) (session.VerificationToken, error) {
+	if !searchable(identifier, token) {
+		return session.VerificationToken{}, notFound("verification token")
+	}
+	row, err := s.queryRow(ctx, &s.q.useVerificationToken, identifier, token)
+	if err != nil {
+		return session.VerificationToken{}, err
+	}
+	var t session.VerificationToken
+	var exp nullDate
+	if err := row.Scan(&t.Identifier, &t.Token, &exp); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return session.VerificationToken{}, notFound("verification token")
+		}
+		return session.VerificationToken{}, err
+	}
+	t.Expires = exp.Time
+	return t, nil
+}
+
+// activeArgs returns the arguments of the "expires >= now" predicate.
+func (s *Store) activeArgs(now time.Time) []any {
+	now = now.UTC()
+	if s.dialect == adapter.Postgres {
+		return []any{now}
+	}
+	return []any{now.UnixMilli(), now.Format(isoPrefix)}
+}
+
+// ListSessions implements session.Adapter.
+func (s *Store) ListSessions(ctx context.Context, userID string, now time.Time, limit int) ([]session.SessionUser, error) {
+	args := s.activeArgs(now)
+	q := &s.q.listSessions
+	if userID != "" {
+		if !s.validID(userID) {
+			return nil, nil
+		}
+		q = &s.q.listUserSessions
+		args = append(args, userID)
+	}
+	if limit <= 0 {
+		limit = -1 // no limit on SQLite
+		if s.dialect == adapter.Postgres {
+			limit = 1 << 62
+		}
+	}
+	args = append(args, limit)
+	st, err := s.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(ctx, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []session.SessionUser
+	for rows.Next() {
+		var x struct {
+			s sessionScan
+			u userScan
+		}
+		if err := rows.Scan(append(x.s.dest(), x.u.dest()...)...); err != nil {
+			return nil, err
+		}
+		out = append(out, session.SessionUser{Session: x.s.session(), User: x.u.user()})
+	}
+	return out, rows.Err()
+}
+
+// DeleteUserSessions implements session.Adapter.
+func (s *Store) DeleteUserSessions(ctx context.Context, userID, keep string) (int64, error) {
+	if !s.validID(userID) || !searchable(keep) {
+		return 0, nil
+	}
+	return s.execStmt(ctx, &s.q.deleteUserSessions, userID, keep)
+}
+
+// CountActive implements session.Adapter.
+func (s *Store) CountActive(ctx context.Context, userID string, now time.Time) (int64, error) {
+	args := s.activeArgs(now)
+	q := &s.q.countActive
+	if userID != "" {
+		if !s.validID(userID) {
+			return 0, nil
+		}
+		q = &s.q.countUserActive
+		args = append(args, userID)
+	}
+	row, err := s.queryRow(ctx, q, args...)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	err = row.Scan(&n)
+	return n, err
+}
+
+// DeleteExpired implements session.Adapter.
+func (s *Store) DeleteExpired(ctx context.Context, now time.Time, limit int) (int64, error) {
+	if limit <= 0 {
+		return 0, nil
+	}
+	return s.execStmt(ctx, &s.q.deleteExpired, append(s.activeArgs(now), limit)...)
+}
+
+func quoteID(id string) string {
+	if len(id) > 40 {
+		id = id[:40] + "..."
+	}
+	return fmt.Sprintf("%q", id)
+}

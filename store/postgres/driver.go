@@ -1,0 +1,5 @@
+package postgres
+
+// The store needs the driver; importing it here saves users the blank
+// import.
+import _ "github.com/lib/pq"

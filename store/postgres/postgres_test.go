@@ -1,0 +1,51 @@
+package postgres_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/nextsession/nextsession/adapter"
+	"github.com/nextsession/nextsession/adapter/adaptertest"
+	"github.com/nextsession/nextsession/session"
+	"github.com/nextsession/nextsession/store/postgres"
+	"github.com/nextsession/nextsession/store/postgres/pgtest"
+)
+
+// pgFlavours are the flavours that exist on Postgres. PrismaISO differs
+// from Prisma only on SQLite.
+var pgFlavours = []adapter.Flavour{adapter.Prisma, adapter.PgAdapter, adapter.Kysely, adapter.Drizzle}
+
+func schemaFor(f adapter.Flavour) string {
+	return "nextsession_pg_" + strings.ReplaceAll(f.Name, "-", "_")
+}
+
+func TestConformance(t *testing.T) {
+	for _, f := range pgFlavours {
+		t.Run(f.Name, func(t *testing.T) {
+			db := pgtest.Open(t, schemaFor(f))
+			st := postgres.New(db, f)
+			t.Cleanup(func() { st.Close() })
+			if err := st.CreateSchema(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if err := st.Verify(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			t.Run("adaptertest", func(t *testing.T) {
+				adaptertest.Run(t, adaptertest.Config{
+					Flavour: f,
+					New: func(t *testing.T) session.Adapter {
+						tb := f.Tables
+						q := `TRUNCATE ` + strings.Join([]string{adapter.Quote(tb.Session), adapter.Quote(tb.Account),
+							adapter.Quote(tb.VerificationToken), adapter.Quote(tb.User)}, ", ") + ` RESTART IDENTITY CASCADE`
+						if _, err := db.Exec(q); err != nil {
+							t.Fatal(err)
+						}
+						return st
+					},
+				})
+			})
+		})
+	}
+}
