@@ -47,6 +47,11 @@ type Config struct {
 	// leak then yields no usable cookie, but NextAuth cannot read these
 	// sessions: use it only where Go alone validates sessions.
 	HashTokens bool
+	// GoOnly says that no NextAuth reads this database's sessions.
+	// HashTokens on an adapter whose tables NextAuth reads (one that
+	// implements NextAuthTables, as every store does) panics without it, so
+	// that hashing is never turned on by accident under a Next.js app.
+	GoOnly bool
 	// NewToken makes session tokens. Default NewUUIDToken.
 	NewToken func() (string, error)
 	// ValidToken says whether a cookie value can be a token at all; others
@@ -72,6 +77,12 @@ type Config struct {
 	SweepBatch int
 }
 
+// NextAuthTables is implemented by adapters that can say whether their
+// tables are NextAuth's own, which a Next.js app may read.
+type NextAuthTables interface {
+	NextAuthTables() bool
+}
+
 // Manager creates, validates, extends, revokes and counts sessions stored
 // by an Adapter. It is safe for concurrent use.
 type Manager struct {
@@ -95,6 +106,11 @@ func NewManager(a Adapter, cfg Config) *Manager {
 	if cfg.MaxAge < 0 || cfg.AbsoluteLifetime < 0 || cfg.SweepInterval < 0 || cfg.SweepBatch < 0 ||
 		(cfg.UpdateAge < 0 && cfg.UpdateAge != UpdateAlways) {
 		panic("session: negative duration in Config")
+	}
+	if cfg.HashTokens && !cfg.GoOnly {
+		if nt, ok := a.(NextAuthTables); ok && nt.NextAuthTables() {
+			panic("session: HashTokens makes sessions NextAuth cannot read; set Config.GoOnly if no NextAuth reads this database")
+		}
 	}
 	if cfg.MaxAge == 0 {
 		cfg.MaxAge = DefaultMaxAge

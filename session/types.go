@@ -70,9 +70,11 @@ type Adapter interface {
 	GetUserByAccount(ctx context.Context, provider, providerAccountID string) (User, error)
 	// UpdateUser writes every field of u except ID to the row with u's ID.
 	UpdateUser(ctx context.Context, u User) (User, error)
-	// DeleteUser removes the user with its sessions and accounts.
+	// DeleteUser removes the user with its sessions and accounts; a missing
+	// user is no error.
 	DeleteUser(ctx context.Context, id string) error
 	LinkAccount(ctx context.Context, a Account) (Account, error)
+	// UnlinkAccount removes the account; a missing one is no error.
 	UnlinkAccount(ctx context.Context, provider, providerAccountID string) error
 	// CreateSession stores s. It fails with ErrUnknownUser when s.UserID
 	// names no user.

@@ -1,0 +1,23 @@
+// Package sqlite is a session.Adapter on SQLite, through
+// github.com/jmoiron/sqlx and github.com/mattn/go-sqlite3 (cgo), for the
+// tables of any NextAuth flavour but pg-adapter (see package adapter).
+//
+//	st, err := sqlite.Open("app.db", adapter.Prisma)
+//	err = st.CreateSchema(ctx)
+//	m := session.NewManager(st, session.Config{})
+//
+// # Dates
+//
+// SQLite has no date type. Prisma's classic engine and Drizzle store Unix
+// milliseconds, Kysely and Prisma 7's driver adapters ISO text. The store
+// writes what the flavour uses and reads both, so rows written by any of
+// them are understood. Counting and sweeping compare integers and text
+// each in their own range, with no conversion that would defeat the index
+// on expires.
+//
+// # Locking
+//
+// [Open] turns on WAL, so readers never wait for a writer, and sets a busy
+// timeout of [BusyTimeout] ms: a writer waits that long for another's lock
+// before the request fails (and the middleware answers 503).
+package sqlite
