@@ -61,14 +61,17 @@ type VerificationToken struct {
 // management that Auth.js does not offer.
 //
 // Methods that look up one row return an error wrapping ErrNotFound when
-// there is none. Times passed in and returned are UTC, truncated to the
+// there is none. An id or token that cannot exist in the database (not a
+// number for a serial id, invalid UTF-8, a NUL byte) is simply not found:
+// no method answers it with a database error. Times passed in and returned are UTC, truncated to the
 // millisecond, as JavaScript's Date keeps them.
 type Adapter interface {
 	CreateUser(ctx context.Context, u User) (User, error)
 	GetUser(ctx context.Context, id string) (User, error)
 	GetUserByEmail(ctx context.Context, email string) (User, error)
 	GetUserByAccount(ctx context.Context, provider, providerAccountID string) (User, error)
-	// UpdateUser writes every field of u except ID to the row with u's ID.
+	// UpdateUser writes every field of u except ID to the row with u's ID;
+	// it fails with ErrNotFound when no user has that id.
 	UpdateUser(ctx context.Context, u User) (User, error)
 	// DeleteUser removes the user with its sessions and accounts; a missing
 	// user is no error.
@@ -81,7 +84,8 @@ type Adapter interface {
 	CreateSession(ctx context.Context, s Session) (Session, error)
 	// GetSessionAndUser reads a session and its user in one query.
 	GetSessionAndUser(ctx context.Context, token string) (Session, User, error)
-	// UpdateSession sets the expiry of the session with the token.
+	// UpdateSession sets the expiry of the session with the token; a
+	// missing one is no error (it was revoked meanwhile).
 	UpdateSession(ctx context.Context, token string, expires time.Time) error
 	// DeleteSession removes the session with the token; a missing one is no error.
 	DeleteSession(ctx context.Context, token string) error
@@ -95,6 +99,7 @@ type Adapter interface {
 	ListSessions(ctx context.Context, userID string, now time.Time, limit int) ([]SessionUser, error)
 	// DeleteUserSessions removes every session of the user except the one
 	// whose token is keep (none when keep is empty) and says how many went.
+	// An empty userID deletes nothing.
 	DeleteUserSessions(ctx context.Context, userID, keep string) (int64, error)
 	// CountActive counts sessions with expires >= now, of one user when
 	// userID is not empty.

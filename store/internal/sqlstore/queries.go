@@ -139,8 +139,14 @@ SELECT %s?, %s%s, u."id" FROM %s u WHERE u."id" = ? RETURNING %s, "userId"`,
 
 	list := fmt.Sprintf(`SELECT %s, %s FROM %s s JOIN %s u ON u."id" = s."userId" WHERE %s`,
 		sessionCols("s"), userCols("u"), S, U, active(`s."expires"`))
-	x.listSessions = list + ` ORDER BY s."expires" DESC LIMIT ?`
-	x.listUserSessions = list + ` AND s."userId" = ? ORDER BY s."expires" DESC LIMIT ?`
+	order := ` ORDER BY s."expires" DESC LIMIT ?`
+	if !pg {
+		// Integers sort below text: order by the instant, in milliseconds.
+		order = ` ORDER BY CASE WHEN typeof(s."expires") IN ('integer', 'real') THEN s."expires"
+ ELSE ROUND((julianday(s."expires") - 2440587.5) * 86400000) END DESC LIMIT ?`
+	}
+	x.listSessions = list + order
+	x.listUserSessions = list + ` AND s."userId" = ?` + order
 	x.deleteUserSessions = fmt.Sprintf(`DELETE FROM %s WHERE "userId" = ? AND "sessionToken" <> ?`, S)
 	x.countActive = fmt.Sprintf(`SELECT count(*) FROM %s WHERE %s`, S, active(`"expires"`))
 	x.countUserActive = x.countActive + ` AND "userId" = ?`
