@@ -117,8 +117,11 @@ func (f Flavour) idColumn(d Dialect) string {
 func (f Flavour) dateType(d Dialect) string {
 	if d == SQLite {
 		if f.SQLiteDates == DateMillis {
-			// Prisma's classic engine declares DATETIME and stores integers.
-			return "DATETIME"
+			if f.IDs == IDCUID {
+				// Prisma's classic engine declares DATETIME and stores integers.
+				return "DATETIME"
+			}
+			return "INTEGER" // Drizzle's integer(..., {mode: "timestamp_ms"})
 		}
 		return "TEXT"
 	}

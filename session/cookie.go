@@ -156,20 +156,40 @@ func (m *Manager) setCookie(w http.ResponseWriter, r *http.Request, token string
 	http.SetCookie(w, c)
 }
 
-// clearCookie tells the browser to drop the session cookie.
-func (m *Manager) clearCookie(w http.ResponseWriter, r *http.Request) {
+// maxClearedCookies bounds the Set-Cookie headers one response sends to
+// clear chunks; a request may carry thousands of cookies.
+const maxClearedCookies = 16
+
+// clearCookie tells the browser to drop the session cookie and every chunk
+// of it the request carried, as Auth.js's SessionStore.clean does:
+// leftover chunks would otherwise be joined to every later session cookie.
+// With keepBase, only the chunks go (the base name is about to be set).
+func (m *Manager) clearCookie(w http.ResponseWriter, r *http.Request, keepBase bool) {
 	sec := m.secure(r)
-	c := &http.Cookie{
-		Name:     m.plainName,
-		Path:     "/",
-		Domain:   m.cfg.CookieDomain,
-		MaxAge:   -1, // written as Max-Age=0
-		HttpOnly: true,
-		Secure:   sec,
-		SameSite: http.SameSiteLaxMode,
+	name := m.CookieName(r)
+	var names []string
+	if !keepBase {
+		names = append(names, name)
 	}
-	if sec {
-		c.Name = m.secureName
+	seen := map[string]bool{name: true}
+	for _, c := range r.Cookies() {
+		if len(names) == maxClearedCookies {
+			break
+		}
+		if strings.HasPrefix(c.Name, name) && !seen[c.Name] {
+			seen[c.Name] = true
+			names = append(names, c.Name)
+		}
 	}
-	http.SetCookie(w, c)
+	for _, n := range names {
+		http.SetCookie(w, &http.Cookie{
+			Name:     n,
+			Path:     "/",
+			Domain:   m.cfg.CookieDomain,
+			MaxAge:   -1, // written as Max-Age=0
+			HttpOnly: true,
+			Secure:   sec,
+			SameSite: http.SameSiteLaxMode,
+		})
+	}
 }

@@ -29,8 +29,8 @@ type Config struct {
 	// UpdateAlways writes on every read.
 	UpdateAge time.Duration
 	// AbsoluteLifetime, when set, ends a session that long after its
-	// creation however much it is used. It needs a createdAt column; on
-	// flavours without one it has no effect.
+	// creation however much it is used. It needs a createdAt column: on
+	// flavours without one it only bounds the first expiry.
 	AbsoluteLifetime time.Duration
 
 	// CookieVersion picks the cookie name: CookieV4 (the default) or CookieV5.
@@ -273,6 +273,8 @@ func (m *Manager) Create(ctx context.Context, w http.ResponseWriter, r *http.Req
 	if err != nil {
 		return Session{}, fmt.Errorf("session: creating session: %w", err)
 	}
+	// Chunks left by a JWT setup would be joined to the new cookie.
+	m.clearCookie(w, r, true)
 	m.setCookie(w, r, token, expires)
 	return s, nil
 }
@@ -287,7 +289,7 @@ func (m *Manager) Destroy(ctx context.Context, w http.ResponseWriter, r *http.Re
 		}
 	}
 	if present {
-		m.clearCookie(w, r)
+		m.clearCookie(w, r, false)
 	}
 	return nil
 }

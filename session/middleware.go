@@ -49,7 +49,7 @@ func (m *Manager) load(w http.ResponseWriter, r *http.Request) (*http.Request, e
 	res, err := m.Validate(r.Context(), token)
 	switch {
 	case errors.Is(err, ErrNoSession):
-		m.clearCookie(w, r)
+		m.clearCookie(w, r, false)
 		return r.WithContext(context.WithValue(r.Context(), contextKey{}, (*Result)(nil))), nil
 	case err != nil:
 		return r, err
@@ -118,7 +118,9 @@ func (m *Manager) SessionHandler() http.Handler {
 			}
 			return
 		}
-		_ = json.NewEncoder(w).Encode(sessionBody{
+		enc := json.NewEncoder(w)
+		enc.SetEscapeHTML(false) // byte for byte what Auth.js sends
+		_ = enc.Encode(sessionBody{
 			User: sessionUser{
 				Name:  nullable(res.User.Name),
 				Email: nullable(res.User.Email),

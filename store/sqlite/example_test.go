@@ -1,0 +1,77 @@
+package sqlite_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/nextsession/nextsession/adapter"
+	"github.com/nextsession/nextsession/session"
+	"github.com/nextsession/nextsession/store/sqlite"
+)
+
+// Open a SQLite file for sessions and create NextAuth's tables in it, as
+// Prisma would (CreateSchema changes nothing where they exist).
+func ExampleOpen() {
+	dir, err := os.MkdirTemp("", "nextsession-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+
+	st, err := sqlite.Open(filepath.Join(dir, "app.db"), adapter.Prisma)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer st.DB().Close()
+	ctx := context.Background()
+	if err := st.CreateSchema(ctx); err != nil {
+		log.Fatal(err)
+	}
+	if err := st.Verify(ctx); err != nil {
+		log.Fatal(err)
+	}
+
+	m := session.NewManager(st, session.Config{})
+	defer m.Close()
+	n, err := m.CountActive(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("flavour %s, %d active sessions\n", st.Flavour().Name, n)
+	// Output:
+	// flavour prisma, 0 active sessions
+}
+
+// New takes a database the application opened itself; DSN gives the
+// settings Open would use. Verify says at start-up whether the tables have
+// the flavour's shape.
+func ExampleNew() {
+	dir, err := os.MkdirTemp("", "nextsession-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+
+	db, err := sqlx.Open("sqlite3", sqlite.DSN(filepath.Join(dir, "app.db")))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+	st := sqlite.New(db, adapter.Drizzle)
+	defer st.Close()
+
+	ctx := context.Background()
+	fmt.Println("before CreateSchema:", st.Verify(ctx) == nil)
+	if err := st.CreateSchema(ctx); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("after CreateSchema:", st.Verify(ctx) == nil)
+	// Output:
+	// before CreateSchema: false
+	// after CreateSchema: true
+}
