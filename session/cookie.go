@@ -2,6 +2,7 @@ package session
 
 import (
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -59,27 +60,42 @@ func (m *Manager) secure(r *http.Request) bool {
 	return r.TLS != nil
 }
 
-// readCookie returns the session cookie's value as Auth.js reads it: every
-// cookie whose name starts with the cookie name and whose value is not
-// empty, the first of each name, sorted by the number after the last dot
-// and joined. Database sessions never write chunks, but leftovers of a JWT
-// setup may be present. present reports whether any such cookie was sent.
+// readCookie returns the session cookie's value as Auth.js reads it: the
+// Cookie header parsed as its vendored cookie.parse does (the first of a
+// repeated name wins, even when empty; names and values trimmed of spaces
+// and tabs; values percent-decoded, quotes kept), then every cookie whose
+// name starts with the cookie name and whose value is not empty, sorted by
+// the number after the last dot and joined. Database sessions never write
+// chunks, but leftovers of a JWT setup may be present. present reports
+// whether any such cookie was sent.
 func readCookie(r *http.Request, name string) (value string, present bool) {
 	type chunk struct {
 		name, value string
 	}
 	var chunks []chunk
 	seen := map[string]bool{}
-	for _, c := range r.Cookies() {
-		if !strings.HasPrefix(c.Name, name) {
-			continue
+	for _, line := range r.Header.Values("Cookie") {
+		for part := range strings.SplitSeq(line, ";") {
+			k, v, ok := strings.Cut(part, "=")
+			k = strings.Trim(k, " \t")
+			if !ok || seen[k] {
+				continue
+			}
+			seen[k] = true
+			if !strings.HasPrefix(k, name) {
+				continue
+			}
+			present = true
+			v = strings.Trim(v, " \t")
+			if strings.Contains(v, "%") {
+				if d, err := url.PathUnescape(v); err == nil {
+					v = d
+				}
+			}
+			if v != "" {
+				chunks = append(chunks, chunk{k, v})
+			}
 		}
-		present = true
-		if c.Value == "" || seen[c.Name] {
-			continue
-		}
-		seen[c.Name] = true
-		chunks = append(chunks, chunk{c.Name, c.Value})
 	}
 	switch len(chunks) {
 	case 0:

@@ -48,7 +48,7 @@ func (d *nullDate) Scan(v any) error {
 		d.Time = time.Time{}
 		return nil
 	case time.Time:
-		d.Time = x.UTC()
+		d.Time = x.UTC().Truncate(time.Millisecond)
 		return nil
 	case int64:
 		d.Time = time.UnixMilli(x).UTC()
@@ -79,7 +79,7 @@ func (d *nullDate) parse(s string) error {
 	}
 	for _, layout := range dateLayouts {
 		if t, err := time.Parse(layout, s); err == nil {
-			d.Time = t.UTC()
+			d.Time = t.UTC().Truncate(time.Millisecond)
 			return nil
 		}
 	}
