@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/nextsession/nextsession/adapter"
+	"github.com/nextsession/nextsession/session"
+	"github.com/nextsession/nextsession/store/postgres"
+	"github.com/nextsession/nextsession/store/sqlite"
+)
+
+// store is what both stores offer: a session.Adapter that can create its
+// tables and lends its database to the example's own credential table.
+type store interface {
+	session.Adapter
+	CreateSchema(ctx context.Context) error
+	DB() *sqlx.DB
+	Close() error
+}
+
+// openStore opens Postgres when databaseURL is set, else the SQLite file.
+func openStore(databaseURL, sqlitePath string, f adapter.Flavour) (store, error) {
+	if databaseURL == "" {
+		return sqlite.Open(sqlitePath, f)
+	}
+	if err := f.Check(adapter.Postgres); err != nil {
+		return nil, err
+	}
+	db, err := sqlx.Open("postgres", databaseURL)
+	if err != nil {
+		return nil, err
+	}
+	return postgres.New(db, f), nil
+}
+
+// closeStore releases the store's statements and closes its database.
+func closeStore(st store) error {
+	return errors.Join(st.Close(), st.DB().Close())
+}
+
+// credentialTable holds what NextAuth's tables have no room for: a
+// password hash and an admin flag per user. It is the example's own table;
+// NextAuth never reads it.
+const credentialTable = `"AdminCredential"`
+
+func credentialSchema(f adapter.Flavour) string {
+	idType := "TEXT"
+	if f.IDs == adapter.IDSerial {
+		idType = "INTEGER"
+	}
+	return fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s (
+  "userId" %s NOT NULL PRIMARY KEY REFERENCES %s ("id") ON DELETE CASCADE,
+  "passwordHash" TEXT NOT NULL,
+  "isAdmin" BOOLEAN NOT NULL DEFAULT FALSE
+)`, credentialTable, idType, adapter.Quote(f.Tables.User))
+}
+
+// credential is a user's row of the credential table.
+type credential struct {
+	PasswordHash string `db:"passwordHash"`
+	IsAdmin      bool   `db:"isAdmin"`
+}
+
+// errNoCredential means the user has no password: they cannot sign in here.
+var errNoCredential = errors.New("admin: no credential")
+
+func getCredential(ctx context.Context, db *sqlx.DB, userID string) (credential, error) {
+	var c credential
+	err := db.GetContext(ctx, &c, db.Rebind(`SELECT "passwordHash", "isAdmin" FROM `+credentialTable+` WHERE "userId" = ?`), userID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, errNoCredential
+	}
+	return c, err
+}
+
+// credentialByEmail finds the user with the email and their credential;
+// errNoCredential means there is no such user or they have no password.
+func credentialByEmail(ctx context.Context, st store, email string) (userID string, c credential, err error) {
+	u, err := st.GetUserByEmail(ctx, email)
+	if errors.Is(err, session.ErrNotFound) {
+		return "", c, errNoCredential
+	}
+	if err != nil {
+		return "", c, err
+	}
+	c, err = getCredential(ctx, st.DB(), u.ID)
+	return u.ID, c, err
+}
+
+func isAdmin(ctx context.Context, db *sqlx.DB, userID string) (bool, error) {
+	c, err := getCredential(ctx, db, userID)
+	if errors.Is(err, errNoCredential) {
+		return false, nil
+	}
+	return c.IsAdmin, err
+}
+
+func putCredential(ctx context.Context, db *sqlx.DB, userID, password string, isAdmin bool, cost int) error {
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), cost)
+	if err != nil {
+		return err
+	}
+	_, err = db.ExecContext(ctx, db.Rebind(`INSERT INTO `+credentialTable+` ("userId", "passwordHash", "isAdmin") VALUES (?, ?, ?)
+ON CONFLICT ("userId") DO UPDATE SET "passwordHash" = excluded."passwordHash", "isAdmin" = excluded."isAdmin"`),
+		userID, string(hash), isAdmin)
+	return err
+}
+
+// demoUser is a seeded account whose sign-in details main prints.
+type demoUser struct {
+	Name, Email, Password string
+	Admin                 bool
+}
+
+var demoUsers = []demoUser{
+	{"Ada Admin", "admin@example.com", "admin-password", true},
+	{"Alice", "alice@example.com", "alice-password", false},
+	{"Bob", "bob@example.com", "bob-password", false},
+}
+
+// seed creates the demo users that do not exist yet, with their passwords.
+// A demo user who already has a credential is left alone.
+func seed(ctx context.Context, st store, users []demoUser, cost int) error {
+	for _, d := range users {
+		u, err := st.GetUserByEmail(ctx, d.Email)
+		if errors.Is(err, session.ErrNotFound) {
+			u, err = st.CreateUser(ctx, session.User{Name: d.Name, Email: d.Email})
+		}
+		if err != nil {
+			return fmt.Errorf("seeding %s: %w", d.Email, err)
+		}
+		if _, err := getCredential(ctx, st.DB(), u.ID); !errors.Is(err, errNoCredential) {
+			if err != nil {
+				return fmt.Errorf("seeding %s: %w", d.Email, err)
+			}
+			continue
+		}
+		if err := putCredential(ctx, st.DB(), u.ID, d.Password, d.Admin, cost); err != nil {
+			return fmt.Errorf("seeding %s: %w", d.Email, err)
+		}
+	}
+	return nil
+}
+
+// normalizeEmail is how emails are compared at sign-in.
+func normalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }

@@ -1,0 +1,115 @@
+// Command admin is an "Active Sessions" dashboard on nextsession: sign-in
+// with email and password, a page of one's own sessions, and, for admins,
+// the count of signed-in browsers with a way to revoke any of them.
+//
+// Run it from the repository root:
+//
+//	go run ./examples/admin
+//
+// It serves http://127.0.0.1:8080 on a SQLite file, nextsession-admin.db
+// in the current directory, which it creates with NextAuth's Prisma tables
+// on first start, and prints the demo users it seeds (admin@example.com is
+// the admin). The sessions it writes are ones a Next.js app using NextAuth
+// with the Prisma adapter and the same database accepts, and the other way
+// round.
+//
+// To use Postgres instead, set DATABASE_URL:
+//
+//	DATABASE_URL='postgres://postgres@127.0.0.1:5432/test?sslmode=disable' go run ./examples/admin
+//
+// Flags:
+//
+//	-addr     address to listen on (default 127.0.0.1:8080)
+//	-db       SQLite file when DATABASE_URL is not set (default nextsession-admin.db)
+//	-flavour  NextAuth schema flavour: prisma, prisma-iso, kysely, drizzle, pg-adapter (default prisma)
+//	-seed     create the demo users (default true)
+//
+// Passwords and the admin flag live in the example's own "AdminCredential"
+// table, beside NextAuth's tables, which it never changes.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/nextsession/nextsession/adapter"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on")
+	dbPath := flag.String("db", "nextsession-admin.db", "SQLite file, used when DATABASE_URL is not set")
+	flavourName := flag.String("flavour", adapter.Prisma.Name, "NextAuth schema flavour")
+	seedDemo := flag.Bool("seed", true, "create the demo users")
+	flag.Parse()
+	log.SetFlags(0)
+
+	flavour, err := adapter.Lookup(*flavourName)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := run(*addr, config{
+		DatabaseURL: os.Getenv("DATABASE_URL"),
+		SQLitePath:  *dbPath,
+		Flavour:     flavour,
+		Seed:        *seedDemo,
+	}); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func run(addr string, cfg config) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	srv, err := newServer(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+
+	where := "SQLite file " + cfg.SQLitePath
+	if cfg.DatabaseURL != "" {
+		where = "Postgres (DATABASE_URL)"
+	}
+	fmt.Printf("nextsession admin: %s, %s flavour\n", where, cfg.Flavour.Name)
+	if cfg.Seed {
+		fmt.Println("Demo users (email / password):")
+		for _, d := range demoUsers {
+			role := ""
+			if d.Admin {
+				role = "  (admin)"
+			}
+			fmt.Printf("  %-20s %s%s\n", d.Email, d.Password, role)
+		}
+	}
+
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	fmt.Printf("Listening on http://%s/admin\n", ln.Addr())
+
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
