@@ -2,10 +2,10 @@ package session
 
 import (
 	"net/http"
-	"net/url"
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // CookieVersion selects the session cookie name of a NextAuth major version.
@@ -87,11 +87,7 @@ func readCookie(r *http.Request, name string) (value string, present bool) {
 			}
 			present = true
 			v = strings.Trim(v, " \t")
-			if strings.Contains(v, "%") {
-				if d, err := url.PathUnescape(v); err == nil {
-					v = d
-				}
-			}
+			v = decodeURIComponent(v)
 			if v != "" {
 				chunks = append(chunks, chunk{k, v})
 			}
@@ -126,9 +122,51 @@ const maxCookieLen = 4096
 
 func suffix(name string) string {
 	if i := strings.LastIndexByte(name, '.'); i >= 0 {
-		return name[i+1:]
+		if s := name[i+1:]; s != "" {
+			return s
+		}
+		return "0" // JavaScript's name.split(".").pop() || "0"
 	}
 	return name
+}
+
+// decodeURIComponent decodes a cookie value as cookie.js's decode does
+// with JavaScript's decodeURIComponent: a value with a malformed escape,
+// or with escapes that do not spell UTF-8, is kept as it is.
+func decodeURIComponent(s string) string {
+	if !strings.Contains(s, "%") {
+		return s
+	}
+	out := make([]byte, 0, len(s))
+	for i := 0; i < len(s); {
+		if s[i] != '%' {
+			out = append(out, s[i])
+			i++
+			continue
+		}
+		start := len(out)
+		for i < len(s) && s[i] == '%' {
+			if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
+				return s
+			}
+			out = append(out, unhex(s[i+1])<<4|unhex(s[i+2]))
+			i += 3
+		}
+		if !utf8.Valid(out[start:]) {
+			return s
+		}
+	}
+	return string(out)
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c >= 'a':
+		return c - 'a' + 10
+	case c >= 'A':
+		return c - 'A' + 10
+	}
+	return c - '0'
 }
 
 // jsParseInt mimics JavaScript's parseInt(s, 10) for what it needs: leading

@@ -15,6 +15,12 @@ const (
 	// below both "...000Z" and "...000+00:00" of the same instant, and above
 	// anything a millisecond earlier, so one bound serves both spellings.
 	isoPrefix = "2006-01-02T15:04:05.000"
+	// sqliteDate is SQLite's own date text (datetime() writes
+	// "2006-01-02 15:04:05"), with only the fraction digits it needs. Its
+	// ' ' sorts below the 'T' of isoPrefix, so on the day of now such text
+	// needs a range of its own, below isoDay.
+	sqliteDate = "2006-01-02 15:04:05.999"
+	isoDay     = "2006-01-02T"
 )
 
 // encodeDate turns a time into what the dialect and flavour store.

@@ -78,13 +78,13 @@ func buildQueries(f adapter.Flavour, d adapter.Dialect, rebind func(string) stri
 		if pg {
 			return fmt.Sprintf("%s >= %s", c, date)
 		}
-		return fmt.Sprintf("((%[1]s >= ? AND %[1]s < '') OR %[1]s >= ?)", c)
+		return fmt.Sprintf("((%[1]s >= ? AND %[1]s < '') OR %[1]s >= ? OR (%[1]s >= ? AND %[1]s < ?))", c)
 	}
 	expired := func(c string) string {
 		if pg {
 			return fmt.Sprintf("%s < %s", c, date)
 		}
-		return fmt.Sprintf("(%[1]s < ? OR (%[1]s >= '' AND %[1]s < ?))", c)
+		return fmt.Sprintf("(%[1]s < ? OR (%[1]s >= '' AND %[1]s < ?) OR (%[1]s >= ? AND %[1]s < ?))", c)
 	}
 	clientID := func(has bool) (col, ph string) {
 		if has && !serial {

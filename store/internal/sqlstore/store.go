@@ -559,7 +559,16 @@ func (s *Store) activeArgs(now time.Time) []any {
 	if s.dialect == adapter.Postgres {
 		return []any{now}
 	}
-	return []any{now.UnixMilli(), now.Format(isoPrefix)}
+	return []any{now.UnixMilli(), now.Format(isoPrefix), now.Format(sqliteDate), now.Format(isoDay)}
+}
+
+// expiredArgs returns the arguments of the "expires < now" predicate.
+func (s *Store) expiredArgs(now time.Time) []any {
+	now = now.UTC()
+	if s.dialect == adapter.Postgres {
+		return []any{now}
+	}
+	return []any{now.UnixMilli(), now.Format(sqliteDate), now.Format(isoDay), now.Format(isoPrefix)}
 }
 
 // ListSessions implements session.Adapter.
@@ -636,7 +645,7 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time, limit int) (in
 	if limit <= 0 {
 		return 0, nil
 	}
-	return s.execStmt(ctx, &s.q.deleteExpired, append(s.activeArgs(now), limit)...)
+	return s.execStmt(ctx, &s.q.deleteExpired, append(s.expiredArgs(now), limit)...)
 }
 
 func quoteID(id string) string {

@@ -1,0 +1,313 @@
+package session
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// The fuzz targets of issue 5. Seed corpora live in testdata/fuzz; .ci/fuzz
+// runs each target for a bounded time. Without -fuzz, go test runs the
+// seeds as ordinary tests.
+
+// fuzzCookieNames are the names a request may be read with.
+var fuzzCookieNames = []string{cookieNameV4, cookieNameV5, securePrefix + cookieNameV4, securePrefix + cookieNameV5}
+
+// FuzzReadCookie reads arbitrary Cookie headers (several header lines when
+// the input has newlines) and compares readCookie with jsReadCookie, a
+// model written after Auth.js's JavaScript: the same value and presence,
+// except that the order of chunks is compared only where every chunk has a
+// plain number (JavaScript's sort with a NaN comparator is the engine's
+// own). Whatever the order, the value is made of the chunks, is bounded,
+// and the __Secure- name never falls back to the plain one.
+func FuzzReadCookie(f *testing.F) {
+	f.Add("next-auth.session-token=0b9a1f8e-2c3d-4e5f-8a9b-0c1d2e3f4a5b", uint8(0))
+	f.Add("next-auth.session-token.1=def; next-auth.session-token.0=abc", uint8(0))
+	f.Add("__Secure-authjs.session-token.2=c\n__Secure-authjs.session-token.0=a; __Secure-authjs.session-token.1=b", uint8(3))
+	f.Fuzz(func(t *testing.T, header string, pick uint8) {
+		name := fuzzCookieNames[int(pick)%len(fuzzCookieNames)]
+		lines := strings.Split(header, "\n")
+		r := &http.Request{Header: http.Header{"Cookie": lines}}
+		value, present := readCookie(r, name)
+		if v2, p2 := readCookie(r, name); v2 != value || p2 != present {
+			t.Fatalf("not deterministic: %q %v then %q %v", value, present, v2, p2)
+		}
+		if value != "" && !present {
+			t.Fatalf("value %q without a cookie", value)
+		}
+
+		chunks, sent := jsSessionChunks(strings.Join(lines, "; "), name)
+		if present != sent {
+			t.Fatalf("present = %v, Auth.js: %v", present, sent)
+		}
+		if strings.HasPrefix(name, securePrefix) && !strings.Contains(header, securePrefix) && present {
+			t.Fatal("the __Secure- name read a plain cookie")
+		}
+		total, longest := 0, 0
+		for _, c := range chunks {
+			total += len(c.value)
+			longest = max(longest, len(c.value))
+		}
+		switch len(chunks) {
+		case 0:
+			if value != "" {
+				t.Fatalf("value %q, Auth.js reads none", value)
+			}
+			return
+		case 1:
+			if value != chunks[0].value {
+				t.Fatalf("read %q, Auth.js reads %q", value, chunks[0].value)
+			}
+			return
+		}
+		if len(value) > total || len(value) > maxCookieLen+longest {
+			t.Fatalf("%d bytes from %d chunks of %d bytes in all", len(value), len(chunks), total)
+		}
+		for _, c := range chunks {
+			if !strings.Contains(value, c.value) && len(value) <= maxCookieLen {
+				t.Fatalf("chunk %q missing from %q", c.value, value)
+			}
+		}
+		for _, c := range chunks {
+			if c.num < 0 {
+				return // a NaN comparison: the order is the engine's
+			}
+		}
+		slices.SortStableFunc(chunks, func(a, b jsChunk) int { return int(min(max(a.num-b.num, -1), 1)) })
+		var want strings.Builder
+		for _, c := range chunks {
+			want.WriteString(c.value)
+			if want.Len() > maxCookieLen {
+				break
+			}
+		}
+		if value != want.String() {
+			t.Fatalf("read %q, Auth.js reads %q", value, want.String())
+		}
+	})
+}
+
+// jsChunk is a session cookie chunk as Auth.js's SessionStore keeps it,
+// with the number of its name, or -1 when that is not plain digits.
+type jsChunk struct {
+	name, value string
+	num         int64
+}
+
+// jsSessionChunks models Auth.js (@auth/core 0.41, lib/vendored/cookie.js
+// parse and lib/utils/cookie.js SessionStore) on a Cookie header: the
+// non-empty values of the first cookie of each name that starts with
+// prefix, in header order; sent says whether any such name was parsed.
+func jsSessionChunks(header, prefix string) (chunks []jsChunk, sent bool) {
+	seen := map[string]bool{}
+	n := len(header)
+	if n < 2 {
+		return nil, false
+	}
+	trim := func(s string) string { return strings.Trim(s, " \t") }
+	for index := 0; index < n; {
+		eq := strings.Index(header[index:], "=")
+		if eq < 0 {
+			break
+		}
+		eq += index
+		end := n
+		if semi := strings.Index(header[index:], ";"); semi >= 0 {
+			end = index + semi
+		}
+		if eq > end {
+			// Back up to the last ';' before the '='.
+			index = strings.LastIndex(header[:eq], ";") + 1
+			continue
+		}
+		key := trim(header[index:eq])
+		if !seen[key] {
+			seen[key] = true
+			value := jsDecode(trim(header[eq+1 : end]))
+			if strings.HasPrefix(key, prefix) {
+				sent = true
+				if value != "" {
+					chunks = append(chunks, jsChunk{key, value, jsSuffixNumber(key)})
+				}
+			}
+		}
+		index = end + 1
+	}
+	return chunks, sent
+}
+
+// jsDecode is cookie.js's decode: decodeURIComponent when there is a '%',
+// the value as it is where that throws.
+func jsDecode(s string) string {
+	if !strings.Contains(s, "%") {
+		return s
+	}
+	var out []byte
+	for i := 0; i < len(s); {
+		if s[i] != '%' {
+			out = append(out, s[i])
+			i++
+			continue
+		}
+		// A run of escapes must spell UTF-8, or decodeURIComponent throws.
+		var run []byte
+		for i < len(s) && s[i] == '%' {
+			if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
+				return s
+			}
+			b, _ := strconv.ParseUint(s[i+1:i+3], 16, 8)
+			run = append(run, byte(b))
+			i += 3
+		}
+		if !utf8.Valid(run) {
+			return s
+		}
+		out = append(out, run...)
+	}
+	return string(out)
+}
+
+// jsSuffixNumber is parseInt(name.split(".").pop() || "0") where the text
+// is plain digits (at most 15), and -1 otherwise.
+func jsSuffixNumber(name string) int64 {
+	s := name[strings.LastIndex(name, ".")+1:]
+	if s == "" {
+		s = "0"
+	}
+	if len(s) > 15 {
+		return -1
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || strings.ContainsAny(s, "+-") {
+		return -1
+	}
+	return n
+}
+
+// TestReadCookieAsAuthJS pins two places where readCookie read a header
+// differently from Auth.js (found by FuzzReadCookie): escapes that are not
+// UTF-8, which decodeURIComponent refuses, so that Auth.js keeps the value
+// as it is; and a chunk name ending in ".", whose number JavaScript takes
+// as 0.
+func TestReadCookieAsAuthJS(t *testing.T) {
+	for _, tc := range []struct{ header, want string }{
+		{v4 + "=%ff%fe", "%ff%fe"},
+		{v4 + "=%C3x%A9", "%C3x%A9"},
+		{v4 + "=%C3%A9", "\u00e9"},
+		{v4 + ".1=b; " + v4 + ".=a", "ab"},
+		{v4 + ".=a; " + v4 + ".1=b", "ab"},
+	} {
+		r := &http.Request{Header: http.Header{"Cookie": {tc.header}}}
+		if got, _ := readCookie(r, v4); got != tc.want {
+			t.Errorf("%q read as %q, Auth.js reads %q", tc.header, got, tc.want)
+		}
+	}
+}
+
+var (
+	nextAuthTokenRE  = regexp.MustCompile(`^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{64})$`)
+	plausibleTokenRE = regexp.MustCompile(`^[A-Za-z0-9\-_.~+/=]{1,512}$`)
+)
+
+// FuzzValidate gives Validate arbitrary tokens under four configurations
+// and checks, against a regular expression written apart from the code,
+// that a token that cannot be valid never reaches the adapter, and that a
+// plausible one is looked up once, by its stored form, and finds the live
+// session only when it is its token.
+func FuzzValidate(f *testing.F) {
+	f.Add("0b9a1f8e-2c3d-4e5f-8a9b-0c1d2e3f4a5b", uint8(0))
+	f.Add(strings.Repeat("f", 64), uint8(1))
+	f.Add("abc_DEF-123.~+/=", uint8(2))
+	f.Add("' OR 1=1 --", uint8(3))
+	f.Fuzz(func(t *testing.T, token string, mode uint8) {
+		var cfg Config
+		valid := nextAuthTokenRE.MatchString
+		switch mode % 4 {
+		case 1:
+			cfg.HashTokens = true
+		case 2:
+			cfg.NewToken = func() (string, error) { return "custom-" + strings.Repeat("x", 20), nil }
+			valid = plausibleTokenRE.MatchString
+		case 3:
+			cfg.UpdateAge = UpdateAlways
+			cfg.CookieVersion = CookieV5
+		}
+		p, m, known := probeSetup(t, cfg)
+		res, err := m.Validate(context.Background(), token)
+		asked := p.askedTokens()
+		if !valid(token) {
+			if !errors.Is(err, ErrNoSession) || len(asked) != 0 {
+				t.Fatalf("invalid token %q: err %v, adapter asked %q", token, err, asked)
+			}
+			return
+		}
+		stored := token
+		if cfg.HashTokens {
+			stored = HashToken(token)
+		}
+		if len(asked) == 0 || asked[0] != stored {
+			t.Fatalf("token %q: adapter asked %q, want %q first", token, asked, stored)
+		}
+		if token == known {
+			if err != nil || res.User.Email != "ada@example.com" {
+				t.Fatalf("the live token: %v", err)
+			}
+			return
+		}
+		if !errors.Is(err, ErrNoSession) || len(asked) != 1 {
+			t.Fatalf("token %q: err %v, adapter asked %q", token, err, asked)
+		}
+	})
+}
+
+// FuzzMiddleware sends arbitrary Cookie headers, over http or https,
+// through RequireSession on a store holding one live session: the answer
+// is 200 or 401 and nothing else, the adapter sees only tokens of a valid
+// shape, and every Set-Cookie is of the cookie name that applies to the
+// request (or clears a chunk of it).
+func FuzzMiddleware(f *testing.F) {
+	f.Add("next-auth.session-token=KNOWN", false)
+	f.Add("__Secure-next-auth.session-token=KNOWN", true)
+	f.Add("next-auth.session-token=KNOWN; next-auth.session-token=x", false)
+	f.Add("next-auth.session-token.0=KNO; next-auth.session-token.1=WN", false)
+	f.Fuzz(func(t *testing.T, header string, secure bool) {
+		p, m, known := probeSetup(t, Config{})
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header["Cookie"] = strings.Split(strings.ReplaceAll(header, "KNOWN", known), "\n")
+		if secure {
+			r.TLS = &tls.ConnectionState{}
+		}
+		w := httptest.NewRecorder()
+		m.RequireSession(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if _, s, ok := FromContext(r.Context()); !ok || s.Token != known {
+				t.Errorf("handler reached with session %v %q", ok, s.Token)
+			}
+		})).ServeHTTP(w, r)
+		if w.Code != http.StatusOK && w.Code != http.StatusUnauthorized {
+			t.Fatalf("status %d", w.Code)
+		}
+		for _, tok := range p.askedTokens() {
+			if !nextAuthTokenRE.MatchString(tok) {
+				t.Fatalf("adapter asked about %q", tok)
+			}
+		}
+		want := m.CookieName(r)
+		for _, c := range w.Result().Cookies() {
+			// The cookie itself, or a leftover chunk of it being cleared.
+			if !strings.HasPrefix(c.Name, want) || !c.HttpOnly || c.Secure != secure || (c.Name != want && c.MaxAge >= 0) {
+				t.Fatalf("Set-Cookie %s on a request read as %s", c, want)
+			}
+		}
+		if _, ok := p.session(known); !ok && w.Code == http.StatusOK {
+			t.Fatal("signed in, but the live session is gone")
+		}
+	})
+}

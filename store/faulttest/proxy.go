@@ -1,0 +1,181 @@
+// Package faulttest injects database faults into tests: a TCP proxy that
+// sits between a store and its database server and can cut every
+// connection, refuse new ones, and come back.
+//
+//	p := faulttest.NewProxy(t, "127.0.0.1:5432")
+//	db := sqlx.MustOpen("postgres", "postgres://u@"+p.Addr()+"/db")
+//	p.Cut()     // every open connection is reset, new ones are refused
+//	p.Restore() // connections go through again
+//
+// It is for tests only: it logs nothing, buffers nothing beyond a copy
+// buffer, and stops with the test.
+package faulttest
+
+import (
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+// Proxy forwards TCP connections from a loopback port to a target address.
+// Its methods are safe for concurrent use.
+type Proxy struct {
+	target string
+	ln     net.Listener
+
+	mu  sync.Mutex
+	cut bool
+	// conns maps each client connection to its server connection (nil
+	// while the server is being dialled).
+	conns map[net.Conn]net.Conn
+
+	wg       sync.WaitGroup
+	accepted atomic.Int64
+	severed  atomic.Int64
+	refused  atomic.Int64
+}
+
+// NewProxy starts a proxy on 127.0.0.1 at a free port, forwarding to
+// target ("host:port"). It is closed when the test ends.
+func NewProxy(tb testing.TB, target string) *Proxy {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatalf("faulttest: %v", err)
+	}
+	p := &Proxy{target: target, ln: ln, conns: map[net.Conn]net.Conn{}}
+	p.wg.Add(1)
+	go p.accept()
+	tb.Cleanup(p.Close)
+	return p
+}
+
+// Addr is the proxy's "host:port", for the client's connection string.
+func (p *Proxy) Addr() string { return p.ln.Addr().String() }
+
+// Cut resets every connection through the proxy, in both directions, and
+// makes it refuse new ones (they are accepted and reset at once) until
+// Restore. It returns how many connections it cut.
+func (p *Proxy) Cut() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cut = true
+	n := p.resetAll()
+	p.severed.Add(int64(n))
+	return n
+}
+
+// resetAll resets every connection pair; p.mu is held.
+func (p *Proxy) resetAll() int {
+	n := 0
+	for c, s := range p.conns {
+		reset(c)
+		if s != nil {
+			reset(s)
+		}
+		delete(p.conns, c)
+		n++
+	}
+	return n
+}
+
+// Restore lets connections through again. Connections cut before stay cut.
+func (p *Proxy) Restore() {
+	p.mu.Lock()
+	p.cut = false
+	p.mu.Unlock()
+}
+
+// Stats says how many client connections were accepted and forwarded, how
+// many were severed by Cut, and how many were refused while cut.
+func (p *Proxy) Stats() (forwarded, severed, refused int64) {
+	return p.accepted.Load(), p.severed.Load(), p.refused.Load()
+}
+
+// Close stops the proxy and resets every connection through it.
+func (p *Proxy) Close() {
+	p.ln.Close()
+	p.mu.Lock()
+	p.cut = true
+	p.resetAll()
+	p.mu.Unlock()
+	p.wg.Wait()
+}
+
+func (p *Proxy) accept() {
+	defer p.wg.Done()
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue
+		}
+		p.mu.Lock()
+		if p.cut {
+			p.mu.Unlock()
+			p.refused.Add(1)
+			reset(c)
+			continue
+		}
+		p.conns[c] = nil
+		p.mu.Unlock()
+		p.wg.Add(1)
+		go p.forward(c)
+	}
+}
+
+// forward dials the target for client c and copies both ways until either
+// side ends or Cut resets them.
+func (p *Proxy) forward(c net.Conn) {
+	defer p.wg.Done()
+	s, err := net.Dial("tcp", p.target)
+	if err != nil {
+		p.drop(c)
+		reset(c)
+		return
+	}
+	p.mu.Lock()
+	if _, ok := p.conns[c]; !ok { // cut while dialling
+		p.mu.Unlock()
+		reset(s)
+		return
+	}
+	p.conns[c] = s
+	p.mu.Unlock()
+	p.accepted.Add(1)
+
+	done := make(chan struct{}, 2)
+	pipe := func(dst, src net.Conn) {
+		_, _ = io.Copy(dst, src)
+		done <- struct{}{}
+	}
+	go pipe(s, c)
+	go pipe(c, s)
+	<-done
+	// One side ended: end the other, so that a half-open connection never
+	// hangs the client.
+	p.drop(c)
+	c.Close()
+	s.Close()
+	<-done
+}
+
+func (p *Proxy) drop(c net.Conn) {
+	p.mu.Lock()
+	delete(p.conns, c)
+	p.mu.Unlock()
+}
+
+// reset closes c with an RST rather than a FIN, as a crashed server or a
+// dropped network path looks to the other end.
+func reset(c net.Conn) {
+	if tc, ok := c.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0)
+	}
+	_ = c.Close()
+}

@@ -1,0 +1,203 @@
+package sqlite_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/nextsession/nextsession/adapter"
+	"github.com/nextsession/nextsession/session"
+	"github.com/nextsession/nextsession/store/sqlite"
+)
+
+// sessionRows returns every session row as text, to compare before and
+// after a fault.
+func sessionRows(t *testing.T, db *sqlx.DB, f adapter.Flavour) map[string]string {
+	t.Helper()
+	rows, err := db.Queryx(`SELECT "sessionToken", "userId", CAST("expires" AS TEXT) FROM ` + adapter.Quote(f.Tables.Session))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var tok, user, exp string
+		if err := rows.Scan(&tok, &user, &exp); err != nil {
+			t.Fatal(err)
+		}
+		out[tok] = user + " " + exp
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestLockedFile: another process holds the write lock (BEGIN IMMEDIATE)
+// longer than sqlite.BusyTimeout. Reads keep working under WAL; a request
+// that must write (an extension, a sign-in) waits BusyTimeout, then fails
+// through ErrorFunc with 503, never 401; when the lock goes, the same
+// request succeeds with no restart, and no row was lost or altered. A lock
+// held for less than BusyTimeout only delays a write.
+func TestLockedFile(t *testing.T) {
+	f := adapter.Prisma
+	path := filepath.Join(t.TempDir(), "sessions.db")
+	st, err := sqlite.Open(path, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		st.Close()
+		st.DB().Close()
+	})
+	ctx := context.Background()
+	if err := st.CreateSchema(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	now := time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)
+	clock := now
+	var hookMu sync.Mutex
+	var hookErrs []error
+	m := session.NewManager(st, session.Config{
+		Now: func() time.Time { return clock },
+		ErrorFunc: func(w http.ResponseWriter, r *http.Request, err error) {
+			hookMu.Lock()
+			hookErrs = append(hookErrs, err)
+			hookMu.Unlock()
+			http.Error(w, "unavailable", http.StatusServiceUnavailable)
+		},
+	})
+	u, err := st.CreateUser(ctx, session.User{Email: "locked@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	login := func() (*http.Cookie, error) {
+		w := httptest.NewRecorder()
+		if _, err := m.Create(ctx, w, httptest.NewRequest("POST", "/login", nil), u.ID); err != nil {
+			return nil, err
+		}
+		return w.Result().Cookies()[0], nil
+	}
+	// fresh needs no write to validate; due was created 25 hours ago and
+	// is extended by its next request.
+	fresh, err := login()
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock = now.Add(-25 * time.Hour)
+	due, err := login()
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock = now
+	h := m.RequireSession(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	get := func(c *http.Cookie) int {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.AddCookie(c)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w.Code
+	}
+
+	other, err := sqlx.Open("sqlite3", sqlite.DSN(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	before := sessionRows(t, other, f)
+
+	// The other writer takes the lock (the DSN's _txlock=immediate makes
+	// Begin a BEGIN IMMEDIATE) and changes a row it will not commit.
+	tx, err := other.Beginx()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(`UPDATE "Session" SET "expires" = 0`); err != nil {
+		t.Fatal(err)
+	}
+
+	busy := time.Duration(sqlite.BusyTimeout) * time.Millisecond
+	var wg sync.WaitGroup
+	var dueCode int
+	var dueTook time.Duration
+	var loginErr error
+	wg.Go(func() {
+		start := time.Now()
+		dueCode = get(due)
+		dueTook = time.Since(start)
+	})
+	wg.Go(func() { _, loginErr = login() })
+
+	// Meanwhile reads work, and see only committed rows.
+	for range 20 {
+		start := time.Now()
+		if code := get(fresh); code != http.StatusOK {
+			t.Fatalf("a read while the file is locked: status %d", code)
+		}
+		if took := time.Since(start); took > busy/2 {
+			t.Errorf("a read waited %v for the writer", took)
+		}
+	}
+	if n, err := m.CountActive(ctx); err != nil || n != 2 {
+		t.Errorf("CountActive while locked = %d, %v", n, err)
+	}
+	wg.Wait()
+	if dueCode != http.StatusServiceUnavailable {
+		t.Errorf("an extension while locked: status %d, want 503", dueCode)
+	}
+	if dueTook < busy-busy/10 || dueTook > busy+3*time.Second {
+		t.Errorf("the extension failed after %v, want about BusyTimeout (%v)", dueTook, busy)
+	}
+	if loginErr == nil || !strings.Contains(loginErr.Error(), "locked") {
+		t.Errorf("a sign-in while locked: %v, want database is locked", loginErr)
+	}
+	hookMu.Lock()
+	if len(hookErrs) != 1 || !strings.Contains(hookErrs[0].Error(), "locked") || errors.Is(hookErrs[0], session.ErrNoSession) {
+		t.Errorf("ErrorFunc got %v, want one database is locked", hookErrs)
+	}
+	hookMu.Unlock()
+
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if after := sessionRows(t, other, f); len(after) != len(before) {
+		t.Fatalf("rows before %v, after %v", before, after)
+	} else {
+		for tok, row := range before {
+			if after[tok] != row {
+				t.Errorf("row %s altered: %q became %q", tok, row, after[tok])
+			}
+		}
+	}
+
+	// A lock shorter than BusyTimeout only delays the write.
+	tx, err = other.Beginx()
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := time.AfterFunc(busy/5, func() { _ = tx.Rollback() })
+	defer release.Stop()
+	start := time.Now()
+	if code := get(due); code != http.StatusOK {
+		t.Fatalf("after the lock: status %d", code)
+	}
+	if took := time.Since(start); took < busy/5-50*time.Millisecond {
+		t.Errorf("the write did not wait for the lock (%v)", took)
+	}
+	s, _, err := st.GetSessionAndUser(ctx, due.Value)
+	if err != nil || !s.Expires.Equal(now.Add(session.DefaultMaxAge)) {
+		t.Errorf("after the lock the due session: %v, %v; want extended to %v", s.Expires, err, now.Add(session.DefaultMaxAge))
+	}
+	if _, err := login(); err != nil {
+		t.Errorf("sign-in after the lock: %v", err)
+	}
+}
