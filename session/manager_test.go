@@ -7,7 +7,6 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"github.com/nextsession/nextsession/adapter"
 	"github.com/nextsession/nextsession/session"
 	"github.com/nextsession/nextsession/store/sqlite"
+	"github.com/nextsession/nextsession/store/sqlite/sqlitetest"
 )
 
 // t0 is the injected clock's start; its milliseconds show that they are
@@ -239,17 +239,7 @@ type env struct {
 
 func newEnv(t *testing.T, cfg session.Config) *env {
 	t.Helper()
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "sessions.db"), adapter.Prisma)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		st.Close()
-		st.DB().Close()
-	})
-	if err := st.CreateSchema(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	st := sqlitetest.Open(t, adapter.Prisma)
 	e := &env{t: t, st: st, a: newCounting(st), clock: &clock{t: t0}}
 	if cfg.Now == nil {
 		cfg.Now = e.clock.Now
@@ -928,11 +918,7 @@ func TestHashTokens(t *testing.T) {
 }
 
 func TestNewManagerPanics(t *testing.T) {
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "s.db"), adapter.Prisma)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.DB().Close()
+	st := sqlitetest.Open(t, adapter.Prisma)
 	cases := map[string]func(){
 		"nil adapter":               func() { session.NewManager(nil, session.Config{}) },
 		"negative MaxAge":           func() { session.NewManager(st, session.Config{MaxAge: -time.Hour}) },
@@ -971,16 +957,8 @@ func TestNewManagerPanics(t *testing.T) {
 func TestFlavours(t *testing.T) {
 	for _, f := range []adapter.Flavour{adapter.Prisma, adapter.PrismaISO, adapter.Kysely, adapter.Drizzle} {
 		t.Run(f.Name, func(t *testing.T) {
-			st, err := sqlite.Open(filepath.Join(t.TempDir(), "sessions.db"), f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer st.DB().Close()
-			defer st.Close()
+			st := sqlitetest.Open(t, f)
 			ctx := context.Background()
-			if err := st.CreateSchema(ctx); err != nil {
-				t.Fatal(err)
-			}
 			u, err := st.CreateUser(ctx, session.User{Name: "Ada", Email: "ada@example.com"})
 			if err != nil {
 				t.Fatal(err)

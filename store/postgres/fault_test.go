@@ -53,28 +53,6 @@ func throughProxy(t *testing.T, dsn string) (string, *faulttest.Proxy) {
 	return dsn + " host=" + h + " port=" + pt, p
 }
 
-// sessionRows returns every session row as text.
-func sessionRows(t *testing.T, db *sqlx.DB, f adapter.Flavour) map[string]string {
-	t.Helper()
-	rows, err := db.Queryx(`SELECT "sessionToken", "userId"::text, "expires"::text FROM ` + adapter.Quote(f.Tables.Session))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	out := map[string]string{}
-	for rows.Next() {
-		var tok, user, exp string
-		if err := rows.Scan(&tok, &user, &exp); err != nil {
-			t.Fatal(err)
-		}
-		out[tok] = user + " " + exp
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 // Sizes of the fault test.
 const (
 	faultSessions = 20
@@ -157,7 +135,7 @@ func databaseFaults(t *testing.T, f adapter.Flavour) {
 		}
 		cookies = append(cookies, c)
 	}
-	before := sessionRows(t, direct, f)
+	before := faulttest.SessionRows(t, direct, f)
 	delete(before, stale.Value)
 
 	h := m.RequireSession(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
@@ -279,7 +257,7 @@ func databaseFaults(t *testing.T, f adapter.Flavour) {
 
 	// The sweeper resumes and takes the expired row; nothing else changed.
 	for deadline := time.Now().Add(5 * time.Second); ; {
-		if _, ok := sessionRows(t, direct, f)[stale.Value]; !ok {
+		if _, ok := faulttest.SessionRows(t, direct, f)[stale.Value]; !ok {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -287,7 +265,7 @@ func databaseFaults(t *testing.T, f adapter.Flavour) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	after := sessionRows(t, direct, f)
+	after := faulttest.SessionRows(t, direct, f)
 	lost := 0
 	for tok, row := range before {
 		if after[tok] != row {

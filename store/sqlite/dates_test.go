@@ -8,6 +8,7 @@ import (
 
 	"github.com/nextsession/nextsession/adapter"
 	"github.com/nextsession/nextsession/session"
+	"github.com/nextsession/nextsession/store/sqlite/sqlitetest"
 )
 
 // TestMixedDateStorage writes session rows in every way a NextAuth stack
@@ -27,7 +28,7 @@ func TestMixedDateStorage(t *testing.T) {
 	offsets := []time.Duration{-time.Hour, -time.Millisecond, 0, time.Millisecond, time.Hour}
 	for _, f := range sqliteFlavours {
 		t.Run(f.Name, func(t *testing.T) {
-			st := open(t, f)
+			st := sqlitetest.Open(t, f)
 			u, err := st.CreateUser(ctx, session.User{Email: "mixed@example.com"})
 			if err != nil {
 				t.Fatal(err)

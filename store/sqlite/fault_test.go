@@ -15,31 +15,9 @@ import (
 
 	"github.com/nextsession/nextsession/adapter"
 	"github.com/nextsession/nextsession/session"
+	"github.com/nextsession/nextsession/store/faulttest"
 	"github.com/nextsession/nextsession/store/sqlite"
 )
-
-// sessionRows returns every session row as text, to compare before and
-// after a fault.
-func sessionRows(t *testing.T, db *sqlx.DB, f adapter.Flavour) map[string]string {
-	t.Helper()
-	rows, err := db.Queryx(`SELECT "sessionToken", "userId", CAST("expires" AS TEXT) FROM ` + adapter.Quote(f.Tables.Session))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	out := map[string]string{}
-	for rows.Next() {
-		var tok, user, exp string
-		if err := rows.Scan(&tok, &user, &exp); err != nil {
-			t.Fatal(err)
-		}
-		out[tok] = user + " " + exp
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
 
 // TestLockedFile: another process holds the write lock (BEGIN IMMEDIATE)
 // longer than sqlite.BusyTimeout. Reads keep working under WAL; a request
@@ -113,7 +91,7 @@ func TestLockedFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer other.Close()
-	before := sessionRows(t, other, f)
+	before := faulttest.SessionRows(t, other, f)
 
 	// The other writer takes the lock (the DSN's _txlock=immediate makes
 	// Begin a BEGIN IMMEDIATE) and changes a row it will not commit.
@@ -169,7 +147,7 @@ func TestLockedFile(t *testing.T) {
 	if err := tx.Rollback(); err != nil {
 		t.Fatal(err)
 	}
-	if after := sessionRows(t, other, f); len(after) != len(before) {
+	if after := faulttest.SessionRows(t, other, f); len(after) != len(before) {
 		t.Fatalf("rows before %v, after %v", before, after)
 	} else {
 		for tok, row := range before {

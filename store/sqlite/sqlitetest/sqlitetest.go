@@ -1,0 +1,31 @@
+// Package sqlitetest opens a SQLite store on a new temporary file for
+// tests, the way applications open one (sqlite.Open: WAL, busy timeout,
+// foreign keys), with the flavour's tables and indexes created.
+package sqlitetest
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/nextsession/nextsession/adapter"
+	"github.com/nextsession/nextsession/store/sqlite"
+)
+
+// Open returns a store on a new file in tb.TempDir() with flavour f's
+// schema. The store and its database are closed when the test ends.
+func Open(tb testing.TB, f adapter.Flavour) *sqlite.Store {
+	tb.Helper()
+	st, err := sqlite.Open(filepath.Join(tb.TempDir(), "sessions.db"), f)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		st.Close()
+		st.DB().Close()
+	})
+	if err := st.CreateSchema(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	return st
+}
