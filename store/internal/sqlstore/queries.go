@@ -148,8 +148,13 @@ SELECT %s?, %s%s, u."id" FROM %s u WHERE u."id" = ? RETURNING %s, "userId"`,
 	x.listSessions = list + order
 	x.listUserSessions = list + ` AND s."userId" = ?` + order
 	x.deleteUserSessions = fmt.Sprintf(`DELETE FROM %s WHERE "userId" = ? AND "sessionToken" <> ?`, S)
-	x.countActive = fmt.Sprintf(`SELECT count(*) FROM %s WHERE %s`, S, active(`"expires"`))
-	x.countUserActive = x.countActive + ` AND "userId" = ?`
+	if pg {
+		x.countActive = fmt.Sprintf(`SELECT count(*) FROM %s WHERE %s`, S, active(`"expires"`))
+		x.countUserActive = x.countActive + ` AND "userId" = ?`
+	} else {
+		x.countActive = sqliteCount(S, f.SQLiteDates, "")
+		x.countUserActive = sqliteCount(S, f.SQLiteDates, ` AND "userId" = ?5`)
+	}
 	if pg {
 		x.deleteExpired = fmt.Sprintf(`DELETE FROM %[1]s WHERE "sessionToken" IN (SELECT "sessionToken" FROM %[1]s WHERE %[2]s LIMIT ?)`,
 			S, expired(`"expires"`))
@@ -175,4 +180,24 @@ SELECT %s?, %s%s, u."id" FROM %s u WHERE u."id" = ? RETURNING %s, "userId"`,
 		x.deleteUser[i] = rebind(x.deleteUser[i])
 	}
 	return x
+}
+
+// sqliteCount counts what active() selects, on SQLite, as separate index
+// ranges summed: SQLite runs active()'s ORs as a MULTI-INDEX OR that
+// gathers every matching rowid to drop duplicates, 5-7x a bare count with
+// the index on expires. The range of the format the flavour writes has no
+// upper bound, which a covering index counts fastest; the other ranges are
+// normally empty. Integers sort below all text, so for millisecond
+// flavours "expires >= ms" takes the active integers and all text, and the
+// expired text is subtracted: below now's SQLite text, and from now's day
+// with a 'T' to now's ISO text. Arguments as activeArgs: ?1 Unix ms, ?2
+// ISO, ?3 SQLite text, ?4 ISO day, then ?5 the user id if any.
+func sqliteCount(S string, dates adapter.DateFormat, and string) string {
+	n := func(where string) string {
+		return fmt.Sprintf(`(SELECT count(*) FROM %s WHERE %s%s)`, S, where, and)
+	}
+	if dates == adapter.DateMillis {
+		return `SELECT ` + n(`"expires" >= ?1`) + ` - ` + n(`"expires" >= '' AND "expires" < ?3`) + ` - ` + n(`"expires" >= ?4 AND "expires" < ?2`)
+	}
+	return `SELECT ` + n(`"expires" >= ?2`) + ` + ` + n(`"expires" >= ?1 AND "expires" < ''`) + ` + ` + n(`"expires" >= ?3 AND "expires" < ?4`)
 }
