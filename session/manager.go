@@ -69,6 +69,13 @@ type Config struct {
 	// without a session; otherwise it answers 401.
 	LoginURL string
 
+	// CountCache, when > 0, lets CountActive answer from a count taken at
+	// most CountCache ago (by Now), so that a dashboard polled by many
+	// admins costs one query per CountCache: the count may lag sign-ins
+	// and revocations by up to CountCache. Default 0: every call counts.
+	// Validation is never cached.
+	CountCache time.Duration
+
 	// SweepInterval is how often expired sessions are deleted in the
 	// background. Default 0: no sweeper. Stop it with Manager.Close.
 	SweepInterval time.Duration
@@ -94,6 +101,10 @@ type Manager struct {
 	stop     chan struct{}
 	done     chan struct{}
 	stopOnce sync.Once
+
+	countMu sync.Mutex // held while counting, so concurrent callers share one query
+	count   int64
+	countAt time.Time // zero: no count cached
 }
 
 // NewManager returns a Manager on the adapter, with cfg's zero fields set
@@ -103,7 +114,7 @@ func NewManager(a Adapter, cfg Config) *Manager {
 	if a == nil {
 		panic("session: NewManager with a nil Adapter")
 	}
-	if cfg.MaxAge < 0 || cfg.AbsoluteLifetime < 0 || cfg.SweepInterval < 0 || cfg.SweepBatch < 0 ||
+	if cfg.MaxAge < 0 || cfg.AbsoluteLifetime < 0 || cfg.CountCache < 0 || cfg.SweepInterval < 0 || cfg.SweepBatch < 0 ||
 		(cfg.UpdateAge < 0 && cfg.UpdateAge != UpdateAlways) {
 		panic("session: negative duration in Config")
 	}
@@ -354,9 +365,24 @@ func (m *Manager) ListActive(ctx context.Context, userID string, limit int) ([]S
 }
 
 // CountActive counts the sessions that have not expired (expires >= now):
-// the admin dashboard's "Active Sessions".
+// the admin dashboard's "Active Sessions". With Config.CountCache it may
+// answer from a count that old.
 func (m *Manager) CountActive(ctx context.Context) (int64, error) {
-	return m.CountUserActive(ctx, "")
+	if m.cfg.CountCache <= 0 {
+		return m.CountUserActive(ctx, "")
+	}
+	m.countMu.Lock()
+	defer m.countMu.Unlock()
+	now := m.now()
+	if !m.countAt.IsZero() && now.Sub(m.countAt) < m.cfg.CountCache && !now.Before(m.countAt) {
+		return m.count, nil
+	}
+	n, err := m.CountUserActive(ctx, "")
+	if err != nil {
+		return 0, err
+	}
+	m.count, m.countAt = n, now
+	return n, nil
 }
 
 // CountUserActive counts one user's sessions that have not expired.

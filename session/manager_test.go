@@ -1037,3 +1037,39 @@ func TestFlavours(t *testing.T) {
 		})
 	}
 }
+
+func TestCountCache(t *testing.T) {
+	e := newEnv(t, session.Config{CountCache: 10 * time.Second})
+	ctx := context.Background()
+	e.insert(e.user.ID, t0.Add(time.Hour))
+	want := func(n int64, queries int) {
+		t.Helper()
+		got, err := e.m.CountActive(ctx)
+		if err != nil || got != n {
+			t.Errorf("CountActive = %d, %v; want %d", got, err, n)
+		}
+		if c := e.a.count("CountActive"); c != queries {
+			t.Errorf("%d CountActive queries, want %d", c, queries)
+		}
+	}
+	want(1, 1)
+	e.insert(e.user.ID, t0.Add(time.Hour))
+	want(1, 1) // cached: the new session shows at the next refresh
+	e.clock.Set(t0.Add(10*time.Second - time.Millisecond))
+	want(1, 1)
+	e.clock.Set(t0.Add(10 * time.Second))
+	want(2, 2)
+	// Per-user counts are never cached.
+	if n, _ := e.m.CountUserActive(ctx, e.user.ID); n != 2 {
+		t.Errorf("CountUserActive = %d, want 2", n)
+	}
+	// An error is not cached.
+	e.clock.Set(t0.Add(time.Minute))
+	e.a.fail("CountActive", errors.New("down"))
+	if _, err := e.m.CountActive(ctx); err == nil {
+		t.Error("CountActive hid the database error")
+	}
+	e.a.fail("CountActive", nil)
+	e.insert(e.user.ID, t0.Add(time.Hour))
+	want(3, 5) // 2 counts, 1 per-user count, 1 failed, 1 now
+}

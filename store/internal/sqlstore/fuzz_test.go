@@ -297,6 +297,14 @@ func FuzzSQLiteActive(f *testing.F) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// The one-pass form used when expires has no index.
+			var scanned int64
+			if err := a.st.db.QueryRow(a.st.q.countActiveScan, a.st.activeArgs(now)...).Scan(&scanned); err != nil {
+				t.Fatal(err)
+			}
+			if scanned != n {
+				t.Fatalf("%s: expires %q: the indexed count says %d, the scanning count %d", a.st.flavour.Name, s, n, scanned)
+			}
 			list, err := a.st.ListSessions(ctx, "", now, 0)
 			if err != nil {
 				t.Fatal(err)

@@ -18,7 +18,10 @@ type queries struct {
 	createVerificationToken, useVerificationToken                     string
 	listSessions, listUserSessions, deleteUserSessions                string
 	countActive, countUserActive, deleteExpired                       string
-	verify                                                            []string
+	// On SQLite, countActive sums index ranges (fast with an index on
+	// expires) and the Scan forms OR them (one pass without one).
+	countActiveScan, countUserActiveScan, expiresIndexed string
+	verify                                               []string
 }
 
 func buildQueries(f adapter.Flavour, d adapter.Dialect, rebind func(string) string) queries {
@@ -148,12 +151,13 @@ SELECT %s?, %s%s, u."id" FROM %s u WHERE u."id" = ? RETURNING %s, "userId"`,
 	x.listSessions = list + order
 	x.listUserSessions = list + ` AND s."userId" = ?` + order
 	x.deleteUserSessions = fmt.Sprintf(`DELETE FROM %s WHERE "userId" = ? AND "sessionToken" <> ?`, S)
-	if pg {
-		x.countActive = fmt.Sprintf(`SELECT count(*) FROM %s WHERE %s`, S, active(`"expires"`))
-		x.countUserActive = x.countActive + ` AND "userId" = ?`
-	} else {
+	x.countActiveScan = fmt.Sprintf(`SELECT count(*) FROM %s WHERE %s`, S, active(`"expires"`))
+	x.countUserActiveScan = x.countActiveScan + ` AND "userId" = ?`
+	x.countActive, x.countUserActive = x.countActiveScan, x.countUserActiveScan
+	if !pg {
 		x.countActive = sqliteCount(S, f.SQLiteDates, "")
 		x.countUserActive = sqliteCount(S, f.SQLiteDates, ` AND "userId" = ?5`)
+		x.expiresIndexed = `SELECT count(*) FROM pragma_index_list(?) l JOIN pragma_index_info(l.name) i ON i.seqno = 0 WHERE i.name = 'expires'`
 	}
 	if pg {
 		x.deleteExpired = fmt.Sprintf(`DELETE FROM %[1]s WHERE "sessionToken" IN (SELECT "sessionToken" FROM %[1]s WHERE %[2]s LIMIT ?)`,
@@ -173,7 +177,8 @@ SELECT %s?, %s%s, u."id" FROM %s u WHERE u."id" = ? RETURNING %s, "userId"`,
 	for _, p := range []*string{&x.createUser, &x.getUser, &x.getUserByEmail, &x.getUserByAccount, &x.updateUser,
 		&x.linkAccount, &x.unlinkAccount, &x.createSession, &x.getSessionAndUser, &x.updateSession, &x.deleteSession,
 		&x.createVerificationToken, &x.useVerificationToken, &x.listSessions, &x.listUserSessions,
-		&x.deleteUserSessions, &x.countActive, &x.countUserActive, &x.deleteExpired} {
+		&x.deleteUserSessions, &x.countActive, &x.countUserActive, &x.deleteExpired,
+		&x.countActiveScan, &x.countUserActiveScan, &x.expiresIndexed} {
 		*p = rebind(*p)
 	}
 	for i := range x.deleteUser {
