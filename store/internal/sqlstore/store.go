@@ -505,6 +505,9 @@ func (s *Store) GetSessionAndUser(ctx context.Context, token string) (session.Se
 		}
 		return session.Session{}, session.User{}, err
 	}
+	if !x.u.id.Valid { // a session whose user is gone
+		return session.Session{}, session.User{}, notFound("session")
+	}
 	return x.s.session(), x.u.user(), nil
 }
 
