@@ -16,6 +16,7 @@ const (
 	SQLite
 )
 
+// String returns the dialect's name: postgres or sqlite.
 func (d Dialect) String() string {
 	switch d {
 	case Postgres:

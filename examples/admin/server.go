@@ -108,6 +108,7 @@ func setUp(ctx context.Context, st store, cfg config) error {
 	return nil
 }
 
+// ServeHTTP serves the dashboard's pages.
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 // Close stops the session sweeper and closes the database.

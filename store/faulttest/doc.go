@@ -1,0 +1,16 @@
+// Package faulttest injects database faults into tests: a TCP proxy that
+// sits between a store and its database server and can cut every
+// connection, refuse new ones, and come back.
+//
+//	p := faulttest.NewProxy(t, "127.0.0.1:5432")
+//	db := sqlx.MustOpen("postgres", "postgres://u@"+p.Addr()+"/db")
+//	p.Cut()     // every open connection is reset, new ones are refused
+//	p.Restore() // connections go through again
+//
+// It also holds RunRaces, the concurrency scenarios every store runs
+// under -race, and SessionRows, to compare session rows before and after
+// a fault.
+//
+// It is for tests only: it logs nothing, buffers nothing beyond a copy
+// buffer, and stops with the test.
+package faulttest
