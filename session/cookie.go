@@ -1,6 +1,7 @@
 package session
 
 import (
+	"iter"
 	"net/http"
 	"sort"
 	"strings"
@@ -73,24 +74,11 @@ func readCookie(r *http.Request, name string) (value string, present bool) {
 		name, value string
 	}
 	var chunks []chunk
-	seen := map[string]bool{}
-	for _, line := range r.Header.Values("Cookie") {
-		for part := range strings.SplitSeq(line, ";") {
-			k, v, ok := strings.Cut(part, "=")
-			k = strings.Trim(k, " \t")
-			if !ok || seen[k] {
-				continue
-			}
-			seen[k] = true
-			if !strings.HasPrefix(k, name) {
-				continue
-			}
-			present = true
-			v = strings.Trim(v, " \t")
-			v = decodeURIComponent(v)
-			if v != "" {
-				chunks = append(chunks, chunk{k, v})
-			}
+	for k, v := range sessionCookies(r, name) {
+		present = true
+		v = decodeURIComponent(v)
+		if v != "" {
+			chunks = append(chunks, chunk{k, v})
 		}
 	}
 	switch len(chunks) {
@@ -114,6 +102,30 @@ func readCookie(r *http.Request, name string) (value string, present bool) {
 		}
 	}
 	return sb.String(), true
+}
+
+// sessionCookies yields the name and raw value of every cookie in the
+// request's Cookie headers whose name starts with name, as Auth.js's
+// vendored cookie.parse splits them: parts cut at ";" and "=", names and
+// values trimmed of spaces and tabs, the first of a repeated name only
+// (even when its value is empty).
+func sessionCookies(r *http.Request, name string) iter.Seq2[string, string] {
+	return func(yield func(string, string) bool) {
+		seen := map[string]bool{}
+		for _, line := range r.Header.Values("Cookie") {
+			for part := range strings.SplitSeq(line, ";") {
+				k, v, ok := strings.Cut(part, "=")
+				k = strings.Trim(k, " \t")
+				if !ok || seen[k] {
+					continue
+				}
+				seen[k] = true
+				if strings.HasPrefix(k, name) && !yield(k, strings.Trim(v, " \t")) {
+					return
+				}
+			}
+		}
+	}
 }
 
 // maxCookieLen bounds what is joined from chunks; anything longer cannot be
@@ -225,14 +237,12 @@ func (m *Manager) clearCookie(w http.ResponseWriter, r *http.Request, keepBase b
 	if !keepBase {
 		names = append(names, name)
 	}
-	seen := map[string]bool{name: true}
-	for _, c := range r.Cookies() {
+	for k := range sessionCookies(r, name) {
 		if len(names) == maxClearedCookies {
 			break
 		}
-		if strings.HasPrefix(c.Name, name) && !seen[c.Name] {
-			seen[c.Name] = true
-			names = append(names, c.Name)
+		if k != name {
+			names = append(names, k)
 		}
 	}
 	for _, n := range names {

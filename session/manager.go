@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"sync"
 	"time"
 )
@@ -113,6 +114,9 @@ type Manager struct {
 func NewManager(a Adapter, cfg Config) *Manager {
 	if a == nil {
 		panic("session: NewManager with a nil Adapter")
+	}
+	if v := reflect.ValueOf(a); v.Kind() == reflect.Pointer && v.IsNil() {
+		panic("session: NewManager with a nil " + v.Type().String())
 	}
 	if cfg.MaxAge < 0 || cfg.AbsoluteLifetime < 0 || cfg.CountCache < 0 || cfg.SweepInterval < 0 || cfg.SweepBatch < 0 ||
 		(cfg.UpdateAge < 0 && cfg.UpdateAge != UpdateAlways) {

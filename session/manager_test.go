@@ -921,6 +921,7 @@ func TestNewManagerPanics(t *testing.T) {
 	st := sqlitetest.Open(t, adapter.Prisma)
 	cases := map[string]func(){
 		"nil adapter":               func() { session.NewManager(nil, session.Config{}) },
+		"nil *sqlite.Store":         func() { session.NewManager((*sqlite.Store)(nil), session.Config{}) },
 		"negative MaxAge":           func() { session.NewManager(st, session.Config{MaxAge: -time.Hour}) },
 		"negative UpdateAge":        func() { session.NewManager(st, session.Config{UpdateAge: -time.Hour}) },
 		"negative AbsoluteLifetime": func() { session.NewManager(st, session.Config{AbsoluteLifetime: -1}) },
