@@ -15,7 +15,8 @@
 // Column names are the same in all of them. Only Prisma's Session has a
 // createdAt column; Drizzle's Session is keyed by its token and has no id.
 // A Flavour is a plain struct: copy one and change [Flavour.Tables] for a
-// schema whose tables were renamed.
+// schema whose tables were renamed, or set [Flavour.Device] for one whose
+// Session table has device columns.
 //
 // # Schema and indexes
 //

@@ -101,6 +101,18 @@ type Flavour struct {
 	SQLiteDates DateFormat
 	// PostgresOnly is true for flavours that exist only on Postgres.
 	PostgresOnly bool
+	// Device names optional Session columns for what a sign-in came
+	// from; none of the predefined flavours has them.
+	Device DeviceColumns
+}
+
+// DeviceColumns names the text columns of Session that hold a session's
+// device metadata, for schemas that add them (for example `userAgent
+// String?` and `ip String?` in a Prisma model). An empty name is a column
+// the schema lacks. NextAuth ignores such columns.
+type DeviceColumns struct {
+	UserAgent string
+	IP        string
 }
 
 var (

@@ -77,6 +77,11 @@ func (f Flavour) Schema(d Dialect) ([]string, error) {
 	if f.SessionCreatedAt {
 		cols = append(cols, `"createdAt" `+date+` NOT NULL DEFAULT CURRENT_TIMESTAMP`)
 	}
+	for _, c := range []string{f.Device.UserAgent, f.Device.IP} {
+		if c != "" {
+			cols = append(cols, Quote(c)+" TEXT")
+		}
+	}
 	add("CREATE TABLE IF NOT EXISTS %s (\n  %s%s\n)", Quote(t.Session), strings.Join(cols, ",\n  "), cascade(t.Session))
 	if f.SessionID {
 		add(`CREATE UNIQUE INDEX IF NOT EXISTS %s ON %s ("sessionToken")`, Quote(t.Session+"_sessionToken_key"), Quote(t.Session))

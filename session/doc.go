@@ -42,8 +42,10 @@
 // [Manager.ListActive], [Manager.RevokeUser] ("sign out everywhere"),
 // [Manager.RevokeOthers], [Manager.CountUserActive], a background sweeper
 // ([Config.SweepInterval]) that deletes expired rows in batches, an
-// absolute lifetime ([Config.AbsoluteLifetime]) and stored token hashes
-// ([Config.HashTokens]; NextAuth cannot read such sessions).
+// absolute lifetime ([Config.AbsoluteLifetime]), device metadata (the
+// User-Agent and address of the sign-in, where the schema has columns for
+// them), a cached count for dashboards ([Config.CountCache]) and stored
+// token hashes ([Config.HashTokens]; NextAuth cannot read such sessions).
 //
 // # Failure
 //

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"reflect"
+	"strings"
 	"sync"
 	"time"
 )
@@ -66,6 +68,11 @@ type Config struct {
 	// of an error (the database is down, say). Default: 503 Service
 	// Unavailable. The request is not passed on.
 	ErrorFunc func(w http.ResponseWriter, r *http.Request, err error)
+	// ClientIP returns the address a sign-in came from, stored by Create
+	// on flavours with device columns (adapter.Flavour.Device). Default:
+	// the host of r.RemoteAddr; behind a proxy, read its header here.
+	ClientIP func(r *http.Request) string
+
 	// LoginURL, when set, is where RequireSession redirects a request
 	// without a session; otherwise it answers 401.
 	LoginURL string
@@ -149,6 +156,9 @@ func NewManager(a Adapter, cfg Config) *Manager {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.ClientIP == nil {
+		cfg.ClientIP = remoteHost
+	}
 	if cfg.ErrorFunc == nil {
 		cfg.ErrorFunc = defaultErrorFunc
 	}
@@ -169,6 +179,25 @@ func NewManager(a Adapter, cfg Config) *Manager {
 		go m.sweepLoop()
 	}
 	return m
+}
+
+func remoteHost(r *http.Request) string {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
+}
+
+// maxDeviceLen bounds the device metadata stored with a session.
+const maxDeviceLen = 512
+
+// deviceText makes a header value fit to store: valid UTF-8, at most
+// maxDeviceLen bytes.
+func deviceText(s string) string {
+	if len(s) > maxDeviceLen {
+		s = s[:maxDeviceLen]
+	}
+	return strings.ToValidUTF8(s, "")
 }
 
 func defaultErrorFunc(w http.ResponseWriter, _ *http.Request, _ error) {
@@ -284,6 +313,8 @@ func (m *Manager) Create(ctx context.Context, w http.ResponseWriter, r *http.Req
 		UserID:    userID,
 		Expires:   expires,
 		CreatedAt: now,
+		UserAgent: deviceText(r.UserAgent()),
+		IP:        deviceText(m.cfg.ClientIP(r)),
 	})
 	if err != nil {
 		return Session{}, fmt.Errorf("session: creating session: %w", err)

@@ -1074,3 +1074,56 @@ func TestCountCache(t *testing.T) {
 	e.insert(e.user.ID, t0.Add(time.Hour))
 	want(3, 5) // 2 counts, 1 per-user count, 1 failed, 1 now
 }
+
+// Create stores the device a sign-in came from where the schema has
+// columns for it, and the admin's listing shows it.
+func TestCreateRecordsDevice(t *testing.T) {
+	f := adapter.Prisma
+	f.Device = adapter.DeviceColumns{UserAgent: "userAgent", IP: "ip"}
+	st := sqlitetest.Open(t, f)
+	ctx := context.Background()
+	u, err := st.CreateUser(ctx, session.User{Email: "device@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, ua, remote string
+		clientIP         func(*http.Request) string
+		wantUA, wantIP   string
+	}{
+		{name: "defaults", ua: "Firefox/140", remote: "192.0.2.7:51234", wantUA: "Firefox/140", wantIP: "192.0.2.7"},
+		{name: "IPv6", ua: "curl/8", remote: "[2001:db8::5]:443", wantUA: "curl/8", wantIP: "2001:db8::5"},
+		{name: "proxy header", ua: "x", remote: "10.0.0.1:1",
+			clientIP: func(r *http.Request) string { return r.Header.Get("X-Real-IP") }, wantUA: "x", wantIP: "198.51.100.9"},
+		{name: "oversized, invalid UTF-8", ua: strings.Repeat("a", 600) + "\xff", remote: "192.0.2.8:1",
+			wantUA: strings.Repeat("a", 512), wantIP: "192.0.2.8"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m := session.NewManager(st, session.Config{ClientIP: c.clientIP})
+			r := httptest.NewRequest("POST", "/login", nil)
+			r.Header.Set("User-Agent", c.ua)
+			r.Header.Set("X-Real-IP", "198.51.100.9")
+			r.RemoteAddr = c.remote
+			s, err := m.Create(ctx, httptest.NewRecorder(), r, u.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.UserAgent != c.wantUA || s.IP != c.wantIP {
+				t.Errorf("Create: device %q %q, want %q %q", s.UserAgent, s.IP, c.wantUA, c.wantIP)
+			}
+			list, err := m.ListActive(ctx, u.ID, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			found := false
+			for _, su := range list {
+				if su.Session.Token == s.Token {
+					found = su.Session.UserAgent == c.wantUA && su.Session.IP == c.wantIP
+				}
+			}
+			if !found {
+				t.Errorf("ListActive does not show the session with its device")
+			}
+		})
+	}
+}

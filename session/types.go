@@ -46,6 +46,10 @@ type Session struct {
 	Expires time.Time
 	// CreatedAt is zero for schema flavours without a createdAt column.
 	CreatedAt time.Time
+	// UserAgent and IP describe the device that signed in, where the
+	// flavour has columns for them (adapter.Flavour.Device); else empty.
+	UserAgent string
+	IP        string
 }
 
 // VerificationToken is a row of NextAuth's VerificationToken table, used for

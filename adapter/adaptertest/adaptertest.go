@@ -327,6 +327,10 @@ func checkSession(t *testing.T, what string, got, want session.Session) {
 	}
 	checkTime(t, what+": Expires", got.Expires, want.Expires)
 	checkTime(t, what+": CreatedAt", got.CreatedAt, want.CreatedAt)
+	if got.UserAgent != want.UserAgent || got.IP != want.IP {
+		t.Errorf("%s: got device {UserAgent:%q IP:%q}, want {UserAgent:%q IP:%q}",
+			what, got.UserAgent, got.IP, want.UserAgent, want.IP)
+	}
 }
 
 func checkAccount(t *testing.T, what string, got, want session.Account) {

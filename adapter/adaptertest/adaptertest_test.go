@@ -182,6 +182,12 @@ func (m *memory) CreateSession(_ context.Context, s session.Session) (session.Se
 	if !m.f.SessionCreatedAt {
 		s.CreatedAt = time.Time{}
 	}
+	if m.f.Device.UserAgent == "" {
+		s.UserAgent = ""
+	}
+	if m.f.Device.IP == "" {
+		s.IP = ""
+	}
 	m.sessions[s.Token] = s
 	return s, nil
 }

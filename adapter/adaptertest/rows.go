@@ -83,6 +83,34 @@ func (s *suite) ids(t *testing.T) {
 
 // fields: what goes in comes out, NULLs and dates included.
 func (s *suite) fields(t *testing.T) {
+	s.test(t, "device metadata where the flavour has columns", func(t *testing.T, a session.Adapter) {
+		u := s.createUser(t, a)
+		in := s.sessionFixture(u.ID, s.now.Add(time.Hour))
+		in.UserAgent, in.IP = "Mozilla/5.0 (X11; Linux x86_64) ünïcode", "2001:db8::1"
+		got, err := a.CreateSession(t.Context(), in)
+		if err != nil {
+			t.Fatalf("CreateSession: %v", err)
+		}
+		want := in
+		want.ID = got.ID
+		if s.Flavour.Device.UserAgent == "" {
+			want.UserAgent = ""
+		}
+		if s.Flavour.Device.IP == "" {
+			want.IP = ""
+		}
+		checkSession(t, "CreateSession", got, want)
+		read, _, err := a.GetSessionAndUser(t.Context(), in.Token)
+		if err != nil {
+			t.Fatalf("GetSessionAndUser: %v", err)
+		}
+		checkSession(t, "GetSessionAndUser", read, want)
+		list, err := a.ListSessions(t.Context(), u.ID, s.now, 0)
+		if err != nil || len(list) != 1 {
+			t.Fatalf("ListSessions = %d rows, %v; want 1", len(list), err)
+		}
+		checkSession(t, "ListSessions", list[0].Session, want)
+	})
 	s.test(t, "empty optional user fields", func(t *testing.T, a session.Adapter) {
 		want := session.User{Email: "bare@example.com"}
 		got, err := a.CreateUser(t.Context(), want)

@@ -21,7 +21,11 @@ func schemaFor(f adapter.Flavour) string {
 }
 
 func TestConformance(t *testing.T) {
-	for _, f := range pgFlavours {
+	// Prisma's tables with device columns added to Session.
+	device := adapter.Prisma
+	device.Name = "prisma-device"
+	device.Device = adapter.DeviceColumns{UserAgent: "userAgent", IP: "ip"}
+	for _, f := range append(pgFlavours, device) {
 		t.Run(f.Name, func(t *testing.T) {
 			db := pgtest.Open(t, schemaFor(f))
 			st := postgres.New(db, f)

@@ -13,7 +13,11 @@ import (
 var sqliteFlavours = []adapter.Flavour{adapter.Prisma, adapter.PrismaISO, adapter.Kysely, adapter.Drizzle}
 
 func TestConformance(t *testing.T) {
-	for _, f := range sqliteFlavours {
+	// Drizzle's tables with a user agent column, and no IP column.
+	device := adapter.Drizzle
+	device.Name = "drizzle-device"
+	device.Device = adapter.DeviceColumns{UserAgent: "user_agent"}
+	for _, f := range append(sqliteFlavours, device) {
 		t.Run(f.Name, func(t *testing.T) {
 			adaptertest.Run(t, adaptertest.Config{
 				Flavour: f,

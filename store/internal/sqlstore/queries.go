@@ -63,6 +63,13 @@ func buildQueries(f adapter.Flavour, d adapter.Dialect, rebind func(string) stri
 	userCols := func(a string) string {
 		return strings.Join([]string{col(a, "id"), col(a, "name"), col(a, "email"), dcol(a, "emailVerified"), col(a, "image")}, ", ")
 	}
+	device := f.Device.UserAgent != "" || f.Device.IP != ""
+	deviceCol := func(a, name string) string {
+		if name == "" {
+			return "NULL"
+		}
+		return col(a, name)
+	}
 	sessionCols := func(a string) string {
 		id, created := "''", "NULL"
 		if f.SessionID {
@@ -71,7 +78,11 @@ func buildQueries(f adapter.Flavour, d adapter.Dialect, rebind func(string) stri
 		if f.SessionCreatedAt {
 			created = dcol(a, "createdAt")
 		}
-		return strings.Join([]string{id, col(a, "sessionToken"), col(a, "userId"), dcol(a, "expires"), created}, ", ")
+		cols := []string{id, col(a, "sessionToken"), col(a, "userId"), dcol(a, "expires"), created}
+		if device {
+			cols = append(cols, deviceCol(a, f.Device.UserAgent), deviceCol(a, f.Device.IP))
+		}
+		return strings.Join(cols, ", ")
 	}
 	// active is "expires >= now". SQLite may hold integers and ISO text in
 	// one column, and sorts every integer below every text: the predicate
@@ -128,6 +139,11 @@ SELECT %su."id", ?, ?, ?, ?, ?, %s, ?, ?, ?, ? FROM %s u WHERE u."id" = ? RETURN
 	created, createdPh := "", ""
 	if f.SessionCreatedAt {
 		created, createdPh = `, "createdAt"`, ", "+date
+	}
+	for _, c := range []string{f.Device.UserAgent, f.Device.IP} {
+		if c != "" {
+			created, createdPh = created+", "+q(c), createdPh+", ?"
+		}
 	}
 	x.createSession = fmt.Sprintf(`INSERT INTO %s (%s"sessionToken", "expires"%s, "userId")
 SELECT %s?, %s%s, u."id" FROM %s u WHERE u."id" = ? RETURNING %s, "userId"`,

@@ -252,9 +252,15 @@ func (u *userScan) user() session.User {
 type sessionScan struct {
 	id, token, userID sql.NullString
 	expires, created  nullDate
+	userAgent, ip     sql.NullString
 }
 
-func (x *sessionScan) dest() []any {
+// dest lists where the session columns go; the device columns are
+// selected only for flavours that have any.
+func (x *sessionScan) dest(device bool) []any {
+	if device {
+		return []any{&x.id, &x.token, &x.userID, &x.expires, &x.created, &x.userAgent, &x.ip}
+	}
 	return []any{&x.id, &x.token, &x.userID, &x.expires, &x.created}
 }
 
@@ -265,7 +271,14 @@ func (x *sessionScan) session() session.Session {
 		UserID:    x.userID.String,
 		Expires:   x.expires.Time,
 		CreatedAt: x.created.Time,
+		UserAgent: x.userAgent.String,
+		IP:        x.ip.String,
 	}
+}
+
+// device reports whether the flavour has device columns.
+func (s *Store) device() bool {
+	return s.flavour.Device.UserAgent != "" || s.flavour.Device.IP != ""
 }
 
 func (s *Store) scanUser(row *sql.Row, what string) (session.User, error) {
@@ -467,6 +480,20 @@ func (s *Store) CreateSession(ctx context.Context, in session.Session) (session.
 	if s.flavour.SessionCreatedAt {
 		args = append(args, s.encodeDate(in.CreatedAt))
 	}
+	if c := s.flavour.Device; c.UserAgent != "" || c.IP != "" {
+		if c.UserAgent != "" {
+			args = append(args, nullString(in.UserAgent))
+		} else {
+			in.UserAgent = ""
+		}
+		if c.IP != "" {
+			args = append(args, nullString(in.IP))
+		} else {
+			in.IP = ""
+		}
+	} else {
+		in.UserAgent, in.IP = "", ""
+	}
 	args = append(args, in.UserID)
 	row, err := s.queryRow(ctx, &s.q.createSession, args...)
 	if err != nil {
@@ -496,7 +523,7 @@ func (s *Store) GetSessionAndUser(ctx context.Context, token string) (session.Se
 		s sessionScan
 		u userScan
 	}
-	if err := row.Scan(append(x.s.dest(), x.u.dest()...)...); err != nil {
+	if err := row.Scan(append(x.s.dest(s.device()), x.u.dest()...)...); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return session.Session{}, session.User{}, notFound("session")
 		}
@@ -608,7 +635,7 @@ func (s *Store) ListSessions(ctx context.Context, userID string, now time.Time, 
 			s sessionScan
 			u userScan
 		}
-		if err := rows.Scan(append(x.s.dest(), x.u.dest()...)...); err != nil {
+		if err := rows.Scan(append(x.s.dest(s.device()), x.u.dest()...)...); err != nil {
 			return nil, err
 		}
 		out = append(out, session.SessionUser{Session: x.s.session(), User: x.u.user()})
