@@ -5,11 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 DURATION=${DURATION:-30s}
-go build -o /tmp/benchserver ./cmd/benchserver
+bin="$(mktemp -d)/benchserver"
+go build -o "$bin" ./cmd/benchserver
 for db in ${DBS:-postgres sqlite}; do
   for mode in ours scs none; do
     out=$(mktemp)
-    /tmp/benchserver -db "$db" -mode "$mode" >"$out" 2>&1 &
+    "$bin" -db "$db" -mode "$mode" >"$out" 2>&1 &
     pid=$!
     for _ in $(seq 1 600); do grep -q '^listening:' "$out" && break; sleep 0.1; done
     addr=$(sed -n 's/^listening: //p' "$out")
