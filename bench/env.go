@@ -66,17 +66,7 @@ func OpenPostgres(schema string) (*DB, error) {
 	mu.Lock()
 	schemas = append(schemas, schema)
 	mu.Unlock()
-	dsn := pgtest.WithSchema(pgtest.DSN(), schema)
-	x, err := sqlx.Open("postgres", dsn)
-	if err != nil {
-		return nil, err
-	}
-	conn, err := pq.NewConnector(dsn)
-	if err != nil {
-		return nil, err
-	}
-	counted, c := OpenCounted(conn, true)
-	return &DB{Dialect: adapter.Postgres, Name: "postgres", X: x, Counted: sqlx.NewDb(counted, "postgres"), Count: c, Schema: schema}, x.Ping()
+	return ReopenPostgres(schema)
 }
 
 // ReopenPostgres opens a schema that OpenPostgres created, without

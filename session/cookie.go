@@ -202,23 +202,24 @@ func jsParseInt(s string) (n int64, ok bool) {
 	return n, ok
 }
 
-// setCookie writes the session cookie with NextAuth's attributes: HttpOnly,
-// Path=/, SameSite=Lax, Secure with the prefix, Expires at the session's end.
-func (m *Manager) setCookie(w http.ResponseWriter, r *http.Request, token string, expires time.Time) {
-	sec := m.secure(r)
-	c := &http.Cookie{
-		Name:     m.plainName,
-		Value:    token,
+// cookie returns a session cookie with NextAuth's attributes: HttpOnly,
+// Path=/, SameSite=Lax, and Secure with the __Secure- prefix.
+func (m *Manager) cookie(r *http.Request, name, value string) *http.Cookie {
+	return &http.Cookie{
+		Name:     name,
+		Value:    value,
 		Path:     "/",
 		Domain:   m.cfg.CookieDomain,
-		Expires:  expires,
 		HttpOnly: true,
-		Secure:   sec,
+		Secure:   m.secure(r),
 		SameSite: http.SameSiteLaxMode,
 	}
-	if sec {
-		c.Name = m.secureName
-	}
+}
+
+// setCookie writes the session cookie, expiring with the session.
+func (m *Manager) setCookie(w http.ResponseWriter, r *http.Request, token string, expires time.Time) {
+	c := m.cookie(r, m.CookieName(r), token)
+	c.Expires = expires
 	http.SetCookie(w, c)
 }
 
@@ -231,7 +232,6 @@ const maxClearedCookies = 16
 // leftover chunks would otherwise be joined to every later session cookie.
 // With keepBase, only the chunks go (the base name is about to be set).
 func (m *Manager) clearCookie(w http.ResponseWriter, r *http.Request, keepBase bool) {
-	sec := m.secure(r)
 	name := m.CookieName(r)
 	var names []string
 	if !keepBase {
@@ -246,14 +246,8 @@ func (m *Manager) clearCookie(w http.ResponseWriter, r *http.Request, keepBase b
 		}
 	}
 	for _, n := range names {
-		http.SetCookie(w, &http.Cookie{
-			Name:     n,
-			Path:     "/",
-			Domain:   m.cfg.CookieDomain,
-			MaxAge:   -1, // written as Max-Age=0
-			HttpOnly: true,
-			Secure:   sec,
-			SameSite: http.SameSiteLaxMode,
-		})
+		c := m.cookie(r, n, "")
+		c.MaxAge = -1 // written as Max-Age=0
+		http.SetCookie(w, c)
 	}
 }

@@ -343,10 +343,16 @@ func (s *server) count(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) revoke(w http.ResponseWriter, r *http.Request) {
-	found, err := s.m.RevokeHandle(r.Context(), "", r.PostFormValue("handle"))
-	if err != nil {
-		s.fail(w, r, err)
-		return
+	// The row's user narrows the search to that user's sessions (an index
+	// range), not every active session.
+	found := false
+	if userID := r.PostFormValue("user"); userID != "" {
+		var err error
+		found, err = s.m.RevokeHandle(r.Context(), userID, r.PostFormValue("handle"))
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
 	}
 	msg := "revoked"
 	if !found {

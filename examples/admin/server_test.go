@@ -297,26 +297,33 @@ func TestRevoke(t *testing.T) {
 		alice := newBrowser(t, ts)
 		alice.signIn("alice@example.com", "alice-password")
 		handle := session.Session{Token: alice.token()}.Handle()
+		aliceUser, err := s.m.Adapter().GetUserByEmail(context.Background(), "alice@example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		form := url.Values{"handle": {handle}, "user": {aliceUser.ID}}
 
 		_, page := admin.get("/admin")
 		if !strings.Contains(page, `value="`+handle+`"`) {
 			t.Fatalf("dashboard has no revoke form for alice's session")
 		}
-		res, _ := admin.post("/admin/revoke", url.Values{"handle": {handle}})
+		res, _ := admin.post("/admin/revoke", form)
 		wantStatus(t, res, http.StatusSeeOther, "/admin?msg=revoked")
 		res, _ = alice.get("/account")
 		wantStatus(t, res, http.StatusSeeOther, "/signin")
 		wantCount(t, s, 1)
 
 		// The same handle again (from a stale page): a message, not an error.
-		res, _ = admin.post("/admin/revoke", url.Values{"handle": {handle}})
+		res, _ = admin.post("/admin/revoke", form)
 		wantStatus(t, res, http.StatusSeeOther, "/admin?msg=gone")
 		res, page = admin.get("/admin?msg=gone")
 		wantStatus(t, res, http.StatusOK, "")
 		if !strings.Contains(page, "That session no longer exists") {
 			t.Errorf("no message for a revoked session:\n%s", page)
 		}
-		res, _ = admin.post("/admin/revoke", url.Values{"handle": {"not-a-handle"}})
+		res, _ = admin.post("/admin/revoke", url.Values{"handle": {"not-a-handle"}, "user": {aliceUser.ID}})
+		wantStatus(t, res, http.StatusSeeOther, "/admin?msg=gone")
+		res, _ = admin.post("/admin/revoke", url.Values{"handle": {handle}}) // no user
 		wantStatus(t, res, http.StatusSeeOther, "/admin?msg=gone")
 	})
 }

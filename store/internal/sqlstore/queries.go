@@ -63,7 +63,7 @@ func buildQueries(f adapter.Flavour, d adapter.Dialect, rebind func(string) stri
 	userCols := func(a string) string {
 		return strings.Join([]string{col(a, "id"), col(a, "name"), col(a, "email"), dcol(a, "emailVerified"), col(a, "image")}, ", ")
 	}
-	device := f.Device.UserAgent != "" || f.Device.IP != ""
+	device := hasDevice(f)
 	deviceCol := func(a, name string) string {
 		if name == "" {
 			return "NULL"

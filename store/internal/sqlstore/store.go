@@ -276,9 +276,12 @@ func (x *sessionScan) session() session.Session {
 	}
 }
 
-// device reports whether the flavour has device columns.
-func (s *Store) device() bool {
-	return s.flavour.Device.UserAgent != "" || s.flavour.Device.IP != ""
+// device reports whether the flavour has device columns, which the
+// session queries then select.
+func (s *Store) device() bool { return hasDevice(s.flavour) }
+
+func hasDevice(f adapter.Flavour) bool {
+	return f.Device.UserAgent != "" || f.Device.IP != ""
 }
 
 func (s *Store) scanUser(row *sql.Row, what string) (session.User, error) {
@@ -480,19 +483,15 @@ func (s *Store) CreateSession(ctx context.Context, in session.Session) (session.
 	if s.flavour.SessionCreatedAt {
 		args = append(args, s.encodeDate(in.CreatedAt))
 	}
-	if c := s.flavour.Device; c.UserAgent != "" || c.IP != "" {
-		if c.UserAgent != "" {
-			args = append(args, nullString(in.UserAgent))
-		} else {
-			in.UserAgent = ""
-		}
-		if c.IP != "" {
-			args = append(args, nullString(in.IP))
-		} else {
-			in.IP = ""
-		}
+	if s.flavour.Device.UserAgent != "" {
+		args = append(args, nullString(in.UserAgent))
 	} else {
-		in.UserAgent, in.IP = "", ""
+		in.UserAgent = ""
+	}
+	if s.flavour.Device.IP != "" {
+		args = append(args, nullString(in.IP))
+	} else {
+		in.IP = ""
 	}
 	args = append(args, in.UserID)
 	row, err := s.queryRow(ctx, &s.q.createSession, args...)
