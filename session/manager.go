@@ -101,7 +101,7 @@ type NextAuthTables interface {
 // Manager creates, validates, extends, revokes and counts sessions stored
 // by an Adapter. It is safe for concurrent use.
 type Manager struct {
-	a          Adapter
+	st         Store
 	cfg        Config
 	plainName  string
 	secureName string
@@ -115,14 +115,15 @@ type Manager struct {
 	countAt time.Time // zero: no count cached
 }
 
-// NewManager returns a Manager on the adapter, with cfg's zero fields set
-// to their defaults. It panics if a is nil or cfg has negative durations,
-// and starts the sweeper when cfg.SweepInterval > 0.
-func NewManager(a Adapter, cfg Config) *Manager {
-	if a == nil {
-		panic("session: NewManager with a nil Adapter")
+// NewManager returns a Manager on the store, with cfg's zero fields set
+// to their defaults. It panics if st is nil or cfg has negative durations,
+// and starts the sweeper when cfg.SweepInterval > 0 (which needs a store
+// that is an ExpiredDeleter).
+func NewManager(st Store, cfg Config) *Manager {
+	if st == nil {
+		panic("session: NewManager with a nil Store")
 	}
-	if v := reflect.ValueOf(a); v.Kind() == reflect.Pointer && v.IsNil() {
+	if v := reflect.ValueOf(st); v.Kind() == reflect.Pointer && v.IsNil() {
 		panic("session: NewManager with a nil " + v.Type().String())
 	}
 	if cfg.MaxAge < 0 || cfg.AbsoluteLifetime < 0 || cfg.CountCache < 0 || cfg.SweepInterval < 0 || cfg.SweepBatch < 0 ||
@@ -130,7 +131,7 @@ func NewManager(a Adapter, cfg Config) *Manager {
 		panic("session: negative duration in Config")
 	}
 	if cfg.HashTokens && !cfg.GoOnly {
-		if nt, ok := a.(NextAuthTables); ok && nt.NextAuthTables() {
+		if nt, ok := st.(NextAuthTables); ok && nt.NextAuthTables() {
 			panic("session: HashTokens makes sessions NextAuth cannot read; set Config.GoOnly if no NextAuth reads this database")
 		}
 	}
@@ -172,7 +173,7 @@ func NewManager(a Adapter, cfg Config) *Manager {
 			name = cookieNameV5
 		}
 	}
-	m := &Manager{a: a, cfg: cfg, plainName: name, secureName: securePrefix + name}
+	m := &Manager{st: st, cfg: cfg, plainName: name, secureName: securePrefix + name}
 	if cfg.SweepInterval > 0 {
 		m.stop = make(chan struct{})
 		m.done = make(chan struct{})
@@ -204,8 +205,8 @@ func defaultErrorFunc(w http.ResponseWriter, _ *http.Request, _ error) {
 	http.Error(w, http.StatusText(http.StatusServiceUnavailable), http.StatusServiceUnavailable)
 }
 
-// Adapter returns the adapter the manager stores sessions with.
-func (m *Manager) Adapter() Adapter { return m.a }
+// Store returns the store the manager keeps sessions in.
+func (m *Manager) Store() Store { return m.st }
 
 // now returns the clock's time in UTC, truncated to the millisecond as the
 // databases and JavaScript keep it.
@@ -241,7 +242,7 @@ func (m *Manager) Validate(ctx context.Context, token string) (Result, error) {
 		return Result{}, ErrNoSession
 	}
 	stored := m.stored(token)
-	s, u, err := m.a.GetSessionAndUser(ctx, stored)
+	s, u, err := m.st.GetSessionAndUser(ctx, stored)
 	if errors.Is(err, ErrNotFound) {
 		return Result{}, ErrNoSession
 	}
@@ -256,7 +257,7 @@ func (m *Manager) Validate(ctx context.Context, token string) (Result, error) {
 	if s.Expires.Before(now) || (!hardEnd.IsZero() && !now.Before(hardEnd)) {
 		// The verdict does not depend on the delete; a failed one is left
 		// to the sweeper.
-		_ = m.a.DeleteSession(ctx, stored)
+		_ = m.st.DeleteSession(ctx, stored)
 		return Result{}, ErrNoSession
 	}
 	res := Result{Session: s, User: u, ReadExpires: s.Expires}
@@ -265,7 +266,12 @@ func (m *Manager) Validate(ctx context.Context, token string) (Result, error) {
 		newExpires = hardEnd
 	}
 	if !s.Expires.Add(-m.cfg.MaxAge).Add(m.cfg.UpdateAge).After(now) && newExpires.After(s.Expires) {
-		if err := m.a.UpdateSession(ctx, stored, newExpires); err != nil {
+		err := m.st.UpdateSession(ctx, SessionUpdate{Token: stored, Expires: newExpires})
+		if errors.Is(err, ErrNotFound) {
+			// Revoked between the read and the extension.
+			return Result{}, ErrNoSession
+		}
+		if err != nil {
 			return Result{}, fmt.Errorf("session: extending session: %w", err)
 		}
 		res.Session.Expires = newExpires
@@ -295,7 +301,7 @@ func (m *Manager) Create(ctx context.Context, w http.ResponseWriter, r *http.Req
 		return Session{}, fmt.Errorf("session: creating session: empty user id: %w", ErrUnknownUser)
 	}
 	if old, _ := readCookie(r, m.CookieName(r)); old != "" && m.cfg.ValidToken(old) {
-		if err := m.a.DeleteSession(ctx, m.stored(old)); err != nil {
+		if err := m.st.DeleteSession(ctx, m.stored(old)); err != nil {
 			return Session{}, fmt.Errorf("session: deleting previous session: %w", err)
 		}
 	}
@@ -308,7 +314,7 @@ func (m *Manager) Create(ctx context.Context, w http.ResponseWriter, r *http.Req
 	if m.cfg.AbsoluteLifetime > 0 && m.cfg.AbsoluteLifetime < m.cfg.MaxAge {
 		expires = now.Add(m.cfg.AbsoluteLifetime)
 	}
-	s, err := m.a.CreateSession(ctx, Session{
+	s, err := m.st.CreateSession(ctx, Session{
 		Token:     m.stored(token),
 		UserID:    userID,
 		Expires:   expires,
@@ -330,7 +336,7 @@ func (m *Manager) Create(ctx context.Context, w http.ResponseWriter, r *http.Req
 func (m *Manager) Destroy(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
 	token, present := readCookie(r, m.CookieName(r))
 	if token != "" && m.cfg.ValidToken(token) {
-		if err := m.a.DeleteSession(ctx, m.stored(token)); err != nil {
+		if err := m.st.DeleteSession(ctx, m.stored(token)); err != nil {
 			return fmt.Errorf("session: deleting session: %w", err)
 		}
 	}
@@ -343,7 +349,7 @@ func (m *Manager) Destroy(ctx context.Context, w http.ResponseWriter, r *http.Re
 // Revoke deletes one session, named by its stored token (Session.Token).
 // The next request carrying it has no session.
 func (m *Manager) Revoke(ctx context.Context, storedToken string) error {
-	if err := m.a.DeleteSession(ctx, storedToken); err != nil {
+	if err := m.st.DeleteSession(ctx, storedToken); err != nil {
 		return fmt.Errorf("session: revoking session: %w", err)
 	}
 	return nil
@@ -352,7 +358,11 @@ func (m *Manager) Revoke(ctx context.Context, storedToken string) error {
 // RevokeUser deletes every session of the user ("sign out everywhere") and
 // says how many there were.
 func (m *Manager) RevokeUser(ctx context.Context, userID string) (int64, error) {
-	n, err := m.a.DeleteUserSessions(ctx, userID, "")
+	d, ok := m.st.(UserSessionDeleter)
+	if !ok {
+		return 0, unsupported("revoking user's sessions", "UserSessionDeleter")
+	}
+	n, err := d.DeleteUserSessions(ctx, userID, "")
 	if err != nil {
 		return n, fmt.Errorf("session: revoking user's sessions: %w", err)
 	}
@@ -365,7 +375,11 @@ func (m *Manager) RevokeOthers(ctx context.Context, s Session) (int64, error) {
 	if s.Token == "" {
 		return 0, fmt.Errorf("session: revoking other sessions: %w", ErrNoSession)
 	}
-	n, err := m.a.DeleteUserSessions(ctx, s.UserID, s.Token)
+	d, ok := m.st.(UserSessionDeleter)
+	if !ok {
+		return 0, unsupported("revoking other sessions", "UserSessionDeleter")
+	}
+	n, err := d.DeleteUserSessions(ctx, s.UserID, s.Token)
 	if err != nil {
 		return n, fmt.Errorf("session: revoking other sessions: %w", err)
 	}
@@ -392,7 +406,11 @@ func (m *Manager) RevokeHandle(ctx context.Context, userID, handle string) (bool
 // newest expiry first: one user's when userID is not empty, at most limit
 // when limit > 0.
 func (m *Manager) ListActive(ctx context.Context, userID string, limit int) ([]SessionUser, error) {
-	list, err := m.a.ListSessions(ctx, userID, m.now(), limit)
+	l, ok := m.st.(SessionLister)
+	if !ok {
+		return nil, unsupported("listing sessions", "SessionLister")
+	}
+	list, err := l.ListSessions(ctx, ListQuery{Now: m.now(), UserID: userID, Limit: limit})
 	if err != nil {
 		return nil, fmt.Errorf("session: listing sessions: %w", err)
 	}
@@ -422,7 +440,11 @@ func (m *Manager) CountActive(ctx context.Context) (int64, error) {
 
 // CountUserActive counts one user's sessions that have not expired.
 func (m *Manager) CountUserActive(ctx context.Context, userID string) (int64, error) {
-	n, err := m.a.CountActive(ctx, userID, m.now())
+	c, ok := m.st.(ActiveCounter)
+	if !ok {
+		return 0, unsupported("counting sessions", "ActiveCounter")
+	}
+	n, err := c.CountActive(ctx, userID, m.now())
 	if err != nil {
 		return 0, fmt.Errorf("session: counting sessions: %w", err)
 	}
@@ -432,9 +454,13 @@ func (m *Manager) CountUserActive(ctx context.Context, userID string) (int64, er
 // Sweep deletes every expired session, SweepBatch rows per statement so
 // that no statement holds locks for long, and says how many went.
 func (m *Manager) Sweep(ctx context.Context) (int64, error) {
+	d, ok := m.st.(ExpiredDeleter)
+	if !ok {
+		return 0, unsupported("sweeping", "ExpiredDeleter")
+	}
 	var total int64
 	for {
-		n, err := m.a.DeleteExpired(ctx, m.now(), m.cfg.SweepBatch)
+		n, err := d.DeleteExpired(ctx, m.now(), m.cfg.SweepBatch)
 		total += n
 		if err != nil {
 			return total, fmt.Errorf("session: sweeping: %w", err)
@@ -478,4 +504,10 @@ func (m *Manager) Close() error {
 	m.stopOnce.Do(func() { close(m.stop) })
 	<-m.done
 	return nil
+}
+
+// unsupported is the error of a Manager method whose store lacks the
+// ability it needs.
+func unsupported(what, ability string) error {
+	return fmt.Errorf("session: %s: the store is no %s: %w", what, ability, errors.ErrUnsupported)
 }

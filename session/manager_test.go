@@ -128,11 +128,11 @@ func (c *countingAdapter) GetUserByAccount(ctx context.Context, provider, id str
 	return c.next.GetUserByAccount(ctx, provider, id)
 }
 
-func (c *countingAdapter) UpdateUser(ctx context.Context, u session.User) (session.User, error) {
+func (c *countingAdapter) UpdateUser(ctx context.Context, u session.User, f session.UserFields) (session.User, error) {
 	if err := c.hit("UpdateUser"); err != nil {
 		return session.User{}, err
 	}
-	return c.next.UpdateUser(ctx, u)
+	return c.next.UpdateUser(ctx, u, f)
 }
 
 func (c *countingAdapter) DeleteUser(ctx context.Context, id string) error {
@@ -170,11 +170,11 @@ func (c *countingAdapter) GetSessionAndUser(ctx context.Context, token string) (
 	return c.next.GetSessionAndUser(ctx, token)
 }
 
-func (c *countingAdapter) UpdateSession(ctx context.Context, token string, expires time.Time) error {
+func (c *countingAdapter) UpdateSession(ctx context.Context, u session.SessionUpdate) error {
 	if err := c.hit("UpdateSession"); err != nil {
 		return err
 	}
-	return c.next.UpdateSession(ctx, token, expires)
+	return c.next.UpdateSession(ctx, u)
 }
 
 func (c *countingAdapter) DeleteSession(ctx context.Context, token string) error {
@@ -198,11 +198,11 @@ func (c *countingAdapter) UseVerificationToken(ctx context.Context, identifier, 
 	return c.next.UseVerificationToken(ctx, identifier, token)
 }
 
-func (c *countingAdapter) ListSessions(ctx context.Context, userID string, now time.Time, limit int) ([]session.SessionUser, error) {
+func (c *countingAdapter) ListSessions(ctx context.Context, q session.ListQuery) ([]session.SessionUser, error) {
 	if err := c.hit("ListSessions"); err != nil {
 		return nil, err
 	}
-	return c.next.ListSessions(ctx, userID, now, limit)
+	return c.next.ListSessions(ctx, q)
 }
 
 func (c *countingAdapter) DeleteUserSessions(ctx context.Context, userID, keep string) (int64, error) {

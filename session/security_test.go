@@ -106,8 +106,10 @@ func (p *probeStore) GetUserByEmail(context.Context, string) (User, error) {
 func (p *probeStore) GetUserByAccount(context.Context, string, string) (User, error) {
 	return User{}, ErrNotFound
 }
-func (p *probeStore) UpdateUser(context.Context, User) (User, error) { return User{}, ErrNotFound }
-func (p *probeStore) DeleteUser(context.Context, string) error       { return nil }
+func (p *probeStore) UpdateUser(context.Context, User, UserFields) (User, error) {
+	return User{}, ErrNotFound
+}
+func (p *probeStore) DeleteUser(context.Context, string) error { return nil }
 func (p *probeStore) LinkAccount(context.Context, Account) (Account, error) {
 	return Account{}, ErrUnknownUser
 }
@@ -147,16 +149,18 @@ func (p *probeStore) GetSessionAndUser(_ context.Context, token string) (Session
 	return s, p.users[s.UserID], nil
 }
 
-func (p *probeStore) UpdateSession(_ context.Context, token string, expires time.Time) error {
-	if err := p.ask(token); err != nil {
+func (p *probeStore) UpdateSession(_ context.Context, u SessionUpdate) error {
+	if err := p.ask(u.Token); err != nil {
 		return err
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if s, ok := p.sessions[token]; ok {
-		s.Expires = expires
-		p.sessions[token] = s
+	s, ok := p.sessions[u.Token]
+	if !ok {
+		return fmt.Errorf("probe: %w", ErrNotFound)
 	}
+	s.Expires = u.Expires
+	p.sessions[u.Token] = s
 	return nil
 }
 
@@ -170,7 +174,8 @@ func (p *probeStore) DeleteSession(_ context.Context, token string) error {
 	return nil
 }
 
-func (p *probeStore) ListSessions(_ context.Context, userID string, now time.Time, limit int) ([]SessionUser, error) {
+func (p *probeStore) ListSessions(_ context.Context, q ListQuery) ([]SessionUser, error) {
+	userID, now, limit := q.UserID, q.Now, q.Limit
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.fail != nil {
@@ -206,7 +211,7 @@ func (p *probeStore) DeleteUserSessions(_ context.Context, userID, keep string) 
 }
 
 func (p *probeStore) CountActive(_ context.Context, userID string, now time.Time) (int64, error) {
-	list, err := p.ListSessions(context.Background(), userID, now, 0)
+	list, err := p.ListSessions(context.Background(), ListQuery{Now: now, UserID: userID})
 	return int64(len(list)), err
 }
 

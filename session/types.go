@@ -60,57 +60,134 @@ type VerificationToken struct {
 	Expires    time.Time
 }
 
-// Adapter is the storage behind a Manager. Its first fourteen methods are
-// those of an Auth.js adapter, with the same meaning; the rest serve session
-// management that Auth.js does not offer.
+// Store is what a Manager needs to sign users in, validate their sessions
+// and sign them out: the four session methods of an Auth.js adapter. A
+// custom store (Redis, an existing ORM) implements these; the Manager finds
+// the optional abilities below (SessionLister, UserSessionDeleter,
+// ActiveCounter, ExpiredDeleter) by type assertion, and a Manager method
+// whose store lacks one returns an error wrapping errors.ErrUnsupported.
 //
 // Methods that look up one row return an error wrapping ErrNotFound when
-// there is none. An id or token that cannot exist in the database (not a
-// number for a serial id, invalid UTF-8, a NUL byte) is simply not found:
-// no method answers it with a database error. Times passed in and returned are UTC, truncated to the
+// there is none. A token that cannot exist in the database (invalid UTF-8,
+// a NUL byte) is simply not found: no method answers it with a database
+// error. Times passed in and returned are UTC, truncated to the
 // millisecond, as JavaScript's Date keeps them.
+type Store interface {
+	// CreateSession stores s. It fails with ErrUnknownUser when s.UserID
+	// names no user.
+	CreateSession(ctx context.Context, s Session) (Session, error)
+	// GetSessionAndUser reads a session and its user, in one query where
+	// the database allows it.
+	GetSessionAndUser(ctx context.Context, token string) (Session, User, error)
+	// UpdateSession changes the fields that u names of the session with
+	// u.Token. It fails with ErrNotFound when no session has the token (it
+	// was revoked meanwhile), so that an extension racing a revocation is
+	// no session.
+	UpdateSession(ctx context.Context, u SessionUpdate) error
+	// DeleteSession removes the session with the token; a missing one is no error.
+	DeleteSession(ctx context.Context, token string) error
+}
+
+// SessionUpdate names a session by its token and the fields to change,
+// as Auth.js's updateSession takes a partial session. A zero field is left
+// as it is.
+type SessionUpdate struct {
+	// Token is the stored token of the session to change (required).
+	Token string
+	// Expires, when not zero, is the new expiry.
+	Expires time.Time
+	// UserID, when not empty, moves the session to another user.
+	UserID string
+}
+
+// SessionLister is a Store that can list active sessions, for admin pages
+// (Manager.ListActive, Manager.RevokeHandle).
+type SessionLister interface {
+	// ListSessions returns the sessions that q selects, with their users,
+	// newest expiry first.
+	ListSessions(ctx context.Context, q ListQuery) ([]SessionUser, error)
+}
+
+// ListQuery selects sessions for SessionLister.ListSessions.
+type ListQuery struct {
+	// Now: only sessions with expires >= Now are listed.
+	Now time.Time
+	// UserID, when not empty, lists that user's sessions only.
+	UserID string
+	// Limit, when > 0, is the most rows returned.
+	Limit int
+}
+
+// UserSessionDeleter is a Store that can delete all sessions of a user
+// (Manager.RevokeUser, Manager.RevokeOthers).
+type UserSessionDeleter interface {
+	// DeleteUserSessions removes every session of the user except the one
+	// whose token is keep (none when keep is empty) and says how many went.
+	// An empty userID deletes nothing.
+	DeleteUserSessions(ctx context.Context, userID, keep string) (int64, error)
+}
+
+// ActiveCounter is a Store that can count active sessions
+// (Manager.CountActive, Manager.CountUserActive).
+type ActiveCounter interface {
+	// CountActive counts sessions with expires >= now, of one user when
+	// userID is not empty.
+	CountActive(ctx context.Context, userID string, now time.Time) (int64, error)
+}
+
+// ExpiredDeleter is a Store that can delete expired sessions in batches
+// (Manager.Sweep and the background sweeper).
+type ExpiredDeleter interface {
+	// DeleteExpired removes at most limit sessions with expires < now and
+	// says how many went.
+	DeleteExpired(ctx context.Context, now time.Time, limit int) (int64, error)
+}
+
+// UserFields names fields of a User, for a partial update.
+type UserFields uint8
+
+// The User fields UpdateUser can change.
+const (
+	UserName UserFields = 1 << iota
+	UserEmail
+	UserEmailVerified
+	UserImage
+
+	// AllUserFields writes the whole row but its id.
+	AllUserFields = UserName | UserEmail | UserEmailVerified | UserImage
+)
+
+// Adapter is the whole Auth.js-shaped storage interface that the SQL
+// stores implement and adapter/adaptertest checks: a Store with every
+// optional ability, plus the user, account and verification-token methods
+// of an Auth.js adapter, with the same meaning. A Manager needs only the
+// Store part.
 type Adapter interface {
+	Store
+	SessionLister
+	UserSessionDeleter
+	ActiveCounter
+	ExpiredDeleter
+
 	CreateUser(ctx context.Context, u User) (User, error)
 	GetUser(ctx context.Context, id string) (User, error)
 	GetUserByEmail(ctx context.Context, email string) (User, error)
 	GetUserByAccount(ctx context.Context, provider, providerAccountID string) (User, error)
-	// UpdateUser writes every field of u except ID to the row with u's ID;
-	// it fails with ErrNotFound when no user has that id.
-	UpdateUser(ctx context.Context, u User) (User, error)
+	// UpdateUser writes the fields of u that fields names to the row with
+	// u's ID, leaving the others as they are (Auth.js's updateUser takes a
+	// partial user), and returns the whole row after the update. It fails
+	// with ErrNotFound when no user has that id.
+	UpdateUser(ctx context.Context, u User, fields UserFields) (User, error)
 	// DeleteUser removes the user with its sessions and accounts; a missing
 	// user is no error.
 	DeleteUser(ctx context.Context, id string) error
 	LinkAccount(ctx context.Context, a Account) (Account, error)
 	// UnlinkAccount removes the account; a missing one is no error.
 	UnlinkAccount(ctx context.Context, provider, providerAccountID string) error
-	// CreateSession stores s. It fails with ErrUnknownUser when s.UserID
-	// names no user.
-	CreateSession(ctx context.Context, s Session) (Session, error)
-	// GetSessionAndUser reads a session and its user in one query.
-	GetSessionAndUser(ctx context.Context, token string) (Session, User, error)
-	// UpdateSession sets the expiry of the session with the token; a
-	// missing one is no error (it was revoked meanwhile).
-	UpdateSession(ctx context.Context, token string, expires time.Time) error
-	// DeleteSession removes the session with the token; a missing one is no error.
-	DeleteSession(ctx context.Context, token string) error
 	CreateVerificationToken(ctx context.Context, t VerificationToken) (VerificationToken, error)
-	// UseVerificationToken returns the token and deletes it.
+	// UseVerificationToken returns the token and deletes it; ErrNotFound
+	// when there is none.
 	UseVerificationToken(ctx context.Context, identifier, token string) (VerificationToken, error)
-
-	// ListSessions returns the sessions that have not expired at now,
-	// newest expiry first: those of one user when userID is not empty, with
-	// at most limit rows when limit > 0.
-	ListSessions(ctx context.Context, userID string, now time.Time, limit int) ([]SessionUser, error)
-	// DeleteUserSessions removes every session of the user except the one
-	// whose token is keep (none when keep is empty) and says how many went.
-	// An empty userID deletes nothing.
-	DeleteUserSessions(ctx context.Context, userID, keep string) (int64, error)
-	// CountActive counts sessions with expires >= now, of one user when
-	// userID is not empty.
-	CountActive(ctx context.Context, userID string, now time.Time) (int64, error)
-	// DeleteExpired removes at most limit sessions with expires < now and
-	// says how many went.
-	DeleteExpired(ctx context.Context, now time.Time, limit int) (int64, error)
 }
 
 // SessionUser is a session with its user, as listed for an admin.

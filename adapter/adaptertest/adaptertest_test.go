@@ -117,14 +117,27 @@ func (m *memory) GetUserByAccount(_ context.Context, provider, id string) (sessi
 	return session.User{}, notFound("account", provider+"/"+id)
 }
 
-func (m *memory) UpdateUser(_ context.Context, u session.User) (session.User, error) {
+func (m *memory) UpdateUser(_ context.Context, u session.User, f session.UserFields) (session.User, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if _, ok := m.users[u.ID]; !ok {
+	old, ok := m.users[u.ID]
+	if !ok {
 		return session.User{}, notFound("user", u.ID)
 	}
-	m.users[u.ID] = u
-	return u, nil
+	if f&session.UserName != 0 {
+		old.Name = u.Name
+	}
+	if f&session.UserEmail != 0 {
+		old.Email = u.Email
+	}
+	if f&session.UserEmailVerified != 0 {
+		old.EmailVerified = u.EmailVerified
+	}
+	if f&session.UserImage != 0 {
+		old.Image = u.Image
+	}
+	m.users[u.ID] = old
+	return old, nil
 }
 
 func (m *memory) DeleteUser(_ context.Context, id string) error {
@@ -206,13 +219,20 @@ func (m *memory) GetSessionAndUser(_ context.Context, token string) (session.Ses
 	return s, u, nil
 }
 
-func (m *memory) UpdateSession(_ context.Context, token string, expires time.Time) error {
+func (m *memory) UpdateSession(_ context.Context, u session.SessionUpdate) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if s, ok := m.sessions[token]; ok {
-		s.Expires = expires
-		m.sessions[token] = s
+	s, ok := m.sessions[u.Token]
+	if !ok {
+		return notFound("session", u.Token)
 	}
+	if !u.Expires.IsZero() {
+		s.Expires = u.Expires
+	}
+	if u.UserID != "" {
+		s.UserID = u.UserID
+	}
+	m.sessions[u.Token] = s
 	return nil
 }
 
@@ -242,7 +262,8 @@ func (m *memory) UseVerificationToken(_ context.Context, identifier, token strin
 	return t, nil
 }
 
-func (m *memory) ListSessions(_ context.Context, userID string, now time.Time, limit int) ([]session.SessionUser, error) {
+func (m *memory) ListSessions(_ context.Context, q session.ListQuery) ([]session.SessionUser, error) {
+	userID, now, limit := q.UserID, q.Now, q.Limit
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var out []session.SessionUser

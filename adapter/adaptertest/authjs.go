@@ -98,7 +98,7 @@ func (s *suite) authJS(t *testing.T) {
 		u := s.createUser(t, a)
 		want := u
 		want.Name = "Updated Name"
-		got, err := a.UpdateUser(t.Context(), want)
+		got, err := a.UpdateUser(t.Context(), want, session.AllUserFields)
 		if err != nil {
 			t.Fatalf("UpdateUser: %v", err)
 		}
@@ -117,7 +117,7 @@ func (s *suite) authJS(t *testing.T) {
 		u := s.createUser(t, a)
 		want := s.createSession(t, a, u.ID, s.now.Add(7*24*time.Hour))
 		expires := s.now.Add(30 * 24 * time.Hour)
-		if err := a.UpdateSession(t.Context(), want.Token, expires); err != nil {
+		if err := a.UpdateSession(t.Context(), session.SessionUpdate{Token: want.Token, Expires: expires}); err != nil {
 			t.Fatalf("UpdateSession: %v", err)
 		}
 		want.Expires = expires

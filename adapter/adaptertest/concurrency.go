@@ -58,7 +58,7 @@ func (s *suite) concurrency(t *testing.T, a session.Adapter) {
 			if _, err := a.CountActive(ctx, "", s.now); err != nil {
 				errs.add("CountActive during the run: %v", err)
 			}
-			if _, err := a.ListSessions(ctx, "", s.now, 5); err != nil {
+			if _, err := a.ListSessions(ctx, session.ListQuery{Now: s.now, Limit: 5}); err != nil {
 				errs.add("ListSessions during the run: %v", err)
 			}
 			if _, err := a.DeleteExpired(ctx, s.now, 2); err != nil {
@@ -96,7 +96,7 @@ func (s *suite) concurrency(t *testing.T, a session.Adapter) {
 			t.Errorf("CountActive(user %s) after the run = %d, want %d", u.ID, n, kept)
 		}
 	}
-	list, err := a.ListSessions(ctx, "", s.now, 0)
+	list, err := a.ListSessions(ctx, session.ListQuery{Now: s.now})
 	if err != nil {
 		t.Fatalf("ListSessions after the run: %v", err)
 	}
@@ -127,7 +127,7 @@ func (s *suite) sessionRound(ctx context.Context, a session.Adapter, u session.U
 		return fmt.Errorf("GetSessionAndUser(%s…) = token %s…, user %q, expires %s; want user %q, expires %s",
 			se.Token[:8], got.Token[:min(8, len(got.Token))], gotU.ID, fmtTime(got.Expires), u.ID, fmtTime(se.Expires))
 	}
-	if err := a.UpdateSession(ctx, se.Token, extended); err != nil {
+	if err := a.UpdateSession(ctx, session.SessionUpdate{Token: se.Token, Expires: extended}); err != nil {
 		return fmt.Errorf("UpdateSession: %w", err)
 	}
 	got, _, err = a.GetSessionAndUser(ctx, se.Token)

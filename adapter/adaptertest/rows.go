@@ -71,7 +71,7 @@ func (s *suite) ids(t *testing.T) {
 			t.Fatalf("GetSessionAndUser: %v", err)
 		}
 		s.checkSessionID(t, "GetSessionAndUser: Session.ID", got.ID)
-		list, err := a.ListSessions(t.Context(), u.ID, s.now, 0)
+		list, err := a.ListSessions(t.Context(), session.ListQuery{Now: s.now, UserID: u.ID})
 		if err != nil {
 			t.Fatalf("ListSessions: %v", err)
 		}
@@ -105,7 +105,7 @@ func (s *suite) fields(t *testing.T) {
 			t.Fatalf("GetSessionAndUser: %v", err)
 		}
 		checkSession(t, "GetSessionAndUser", read, want)
-		list, err := a.ListSessions(t.Context(), u.ID, s.now, 0)
+		list, err := a.ListSessions(t.Context(), session.ListQuery{Now: s.now, UserID: u.ID})
 		if err != nil || len(list) != 1 {
 			t.Fatalf("ListSessions = %d rows, %v; want 1", len(list), err)
 		}
@@ -135,7 +135,7 @@ func (s *suite) fields(t *testing.T) {
 	s.test(t, "UpdateUser clears and sets every field", func(t *testing.T, a session.Adapter) {
 		u := s.createUser(t, a)
 		cleared := session.User{ID: u.ID, Email: u.Email}
-		got, err := a.UpdateUser(t.Context(), cleared)
+		got, err := a.UpdateUser(t.Context(), cleared, session.AllUserFields)
 		if err != nil {
 			t.Fatalf("UpdateUser clearing Name, Image, EmailVerified: %v", err)
 		}
@@ -148,7 +148,7 @@ func (s *suite) fields(t *testing.T) {
 
 		verified := s.now.Add(-time.Minute + time.Millisecond)
 		set := session.User{ID: u.ID, Name: "New Name", Email: "new@example.com", Image: "https://example.com/new.png", EmailVerified: &verified}
-		if _, err := a.UpdateUser(t.Context(), set); err != nil {
+		if _, err := a.UpdateUser(t.Context(), set, session.AllUserFields); err != nil {
 			t.Fatalf("UpdateUser setting every field: %v", err)
 		}
 		read, err = a.GetUser(t.Context(), u.ID)
@@ -163,7 +163,7 @@ func (s *suite) fields(t *testing.T) {
 	s.test(t, "UpdateUser of a missing user", func(t *testing.T, a session.Adapter) {
 		u := s.userFixture()
 		u.ID = s.missingUserID()
-		_, err := a.UpdateUser(t.Context(), u)
+		_, err := a.UpdateUser(t.Context(), u, session.AllUserFields)
 		wantNotFound(t, "UpdateUser of a missing user", err)
 	})
 
@@ -213,7 +213,7 @@ func (s *suite) fields(t *testing.T) {
 			checkTimePtr(t, "GetSessionAndUser: user's EmailVerified", gotU.EmailVerified, &d)
 
 			next := d.Add(24*time.Hour + time.Millisecond)
-			if err := a.UpdateSession(t.Context(), se.Token, next); err != nil {
+			if err := a.UpdateSession(t.Context(), session.SessionUpdate{Token: se.Token, Expires: next}); err != nil {
 				t.Fatalf("UpdateSession: %v", err)
 			}
 			gotS, _, err = a.GetSessionAndUser(t.Context(), se.Token)
@@ -253,7 +253,7 @@ func (s *suite) fields(t *testing.T) {
 			t.Fatalf("GetSessionAndUser: %v", err)
 		}
 		checkTime(t, "GetSessionAndUser: CreatedAt", got.CreatedAt, want)
-		list, err := a.ListSessions(t.Context(), u.ID, s.now, 0)
+		list, err := a.ListSessions(t.Context(), session.ListQuery{Now: s.now, UserID: u.ID})
 		if err != nil {
 			t.Fatalf("ListSessions: %v", err)
 		}
@@ -318,7 +318,7 @@ func (s *suite) missing(t *testing.T) {
 			if n, err := a.CountActive(ctx, g, longAgo); err != nil || n != 0 {
 				t.Errorf("CountActive(%s) = %d, %v; want 0, nil", q, n, err)
 			}
-			if l, err := a.ListSessions(ctx, g, longAgo, 0); err != nil || len(l) != 0 {
+			if l, err := a.ListSessions(ctx, session.ListQuery{Now: longAgo, UserID: g}); err != nil || len(l) != 0 {
 				t.Errorf("ListSessions(%s) = %d sessions, %v; want 0, nil", q, len(l), err)
 			}
 		}

@@ -55,7 +55,7 @@ func checkList(t *testing.T, what string, list []session.SessionUser, users map[
 func (s *suite) listSessions(t *testing.T) {
 	list := func(t *testing.T, a session.Adapter, userID string, now time.Time, limit int) []session.SessionUser {
 		t.Helper()
-		l, err := a.ListSessions(t.Context(), userID, now, limit)
+		l, err := a.ListSessions(t.Context(), session.ListQuery{Now: now, UserID: userID, Limit: limit})
 		if err != nil {
 			t.Fatalf("ListSessions(%q, %s, %d): %v", userID, fmtTime(now), limit, err)
 		}
@@ -86,7 +86,7 @@ func (s *suite) listSessions(t *testing.T) {
 	})
 
 	s.test(t, "empty", func(t *testing.T, a session.Adapter) {
-		l, err := a.ListSessions(t.Context(), "", s.now, 0)
+		l, err := a.ListSessions(t.Context(), session.ListQuery{Now: s.now})
 		if err != nil || len(l) != 0 {
 			t.Errorf("ListSessions on empty tables = %d sessions, %v; want 0, nil", len(l), err)
 		}

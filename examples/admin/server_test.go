@@ -297,7 +297,7 @@ func TestRevoke(t *testing.T) {
 		alice := newBrowser(t, ts)
 		alice.signIn("alice@example.com", "alice-password")
 		handle := session.Session{Token: alice.token()}.Handle()
-		aliceUser, err := s.m.Adapter().GetUserByEmail(context.Background(), "alice@example.com")
+		aliceUser, err := s.m.Store().(session.Adapter).GetUserByEmail(context.Background(), "alice@example.com")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -68,9 +68,9 @@ type counter struct {
 	updates, deletes atomic.Int64
 }
 
-func (c *counter) UpdateSession(ctx context.Context, token string, expires time.Time) error {
+func (c *counter) UpdateSession(ctx context.Context, u session.SessionUpdate) error {
 	c.updates.Add(1)
-	return c.Adapter.UpdateSession(ctx, token, expires)
+	return c.Adapter.UpdateSession(ctx, u)
 }
 
 func (c *counter) DeleteSession(ctx context.Context, token string) error {

@@ -126,7 +126,7 @@ func testMixedDates(t *testing.T, st *sqlite.Store, f adapter.Flavour) {
 			t.Errorf("CountActive(%q) = %d, %v; want %d", userID, n, err, active)
 		}
 	}
-	list, err := st.ListSessions(ctx, u.ID, now, 0)
+	list, err := st.ListSessions(ctx, session.ListQuery{Now: now, UserID: u.ID})
 	if err != nil || len(list) != active {
 		t.Errorf("ListSessions = %d rows, %v; want %d", len(list), err, active)
 	}

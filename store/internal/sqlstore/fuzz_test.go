@@ -162,8 +162,8 @@ func FuzzStoreToken(f *testing.F) {
 		case !errors.Is(err, session.ErrNotFound):
 			t.Fatalf("token %q: %v, want ErrNotFound", token, err)
 		}
-		if err := ts.st.UpdateSession(ctx, token, time.Unix(0, 0)); err != nil {
-			t.Fatalf("UpdateSession(%q): %v", token, err)
+		if err := ts.st.UpdateSession(ctx, session.SessionUpdate{Token: token, Expires: time.Unix(0, 0)}); !errors.Is(err, session.ErrNotFound) {
+			t.Fatalf("UpdateSession(%q): %v, want ErrNotFound", token, err)
 		}
 		if err := ts.st.DeleteSession(ctx, token); err != nil {
 			t.Fatalf("DeleteSession(%q): %v", token, err)
@@ -305,7 +305,7 @@ func FuzzSQLiteActive(f *testing.F) {
 			if scanned != n {
 				t.Fatalf("%s: expires %q: the indexed count says %d, the scanning count %d", a.st.flavour.Name, s, n, scanned)
 			}
-			list, err := a.st.ListSessions(ctx, "", now, 0)
+			list, err := a.st.ListSessions(ctx, session.ListQuery{Now: now})
 			if err != nil {
 				t.Fatal(err)
 			}

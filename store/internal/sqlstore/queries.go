@@ -121,8 +121,17 @@ func buildQueries(f adapter.Flavour, d adapter.Dialect, rebind func(string) stri
 	x.getUserByEmail = fmt.Sprintf(`SELECT %s FROM %s u WHERE u."email" = ?`, userCols("u"), U)
 	x.getUserByAccount = fmt.Sprintf(`SELECT %s FROM %s u JOIN %s a ON a."userId" = u."id" WHERE a."provider" = ? AND a."providerAccountId" = ?`,
 		userCols("u"), U, A)
-	x.updateUser = fmt.Sprintf(`UPDATE %s SET "name" = ?, "email" = ?, "emailVerified" = %s, "image" = ? WHERE "id" = ? RETURNING %s`,
-		U, date, userCols(""))
+	// Each column is set only when its flag is true, so that one prepared
+	// statement serves every partial update.
+	flag := "?"
+	if pg {
+		flag = "?::boolean"
+	}
+	set := func(c, ph string) string {
+		return fmt.Sprintf(`%[1]s = CASE WHEN %[2]s THEN %[3]s ELSE %[1]s END`, q(c), flag, ph)
+	}
+	x.updateUser = fmt.Sprintf(`UPDATE %s SET %s, %s, %s, %s WHERE "id" = ? RETURNING %s`,
+		U, set("name", "?"), set("email", "?"), set("emailVerified", date), set("image", "?"), userCols(""))
 	x.deleteUser = []string{
 		fmt.Sprintf(`DELETE FROM %s WHERE "userId" = ?`, S),
 		fmt.Sprintf(`DELETE FROM %s WHERE "userId" = ?`, A),
@@ -162,7 +171,7 @@ SELECT %s?, %s%s, u."id" FROM %s u WHERE u."id" = ? RETURNING %s, "userId"`,
 		x.getSessionAndUser = fmt.Sprintf(`SELECT %s, %s FROM %s s WHERE s."sessionToken" = ?`,
 			sessionCols("s"), strings.Join(sub, ", "), S)
 	}
-	x.updateSession = fmt.Sprintf(`UPDATE %s SET "expires" = %s WHERE "sessionToken" = ?`, S, date)
+	x.updateSession = fmt.Sprintf(`UPDATE %s SET %s, %s WHERE "sessionToken" = ?`, S, set("expires", date), set("userId", "?"))
 	x.deleteSession = fmt.Sprintf(`DELETE FROM %s WHERE "sessionToken" = ?`, S)
 
 	x.createVerificationToken = fmt.Sprintf(`INSERT INTO %s ("identifier", "token", "expires") VALUES (?, ?, %s)`, V, date)

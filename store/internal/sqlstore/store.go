@@ -370,13 +370,18 @@ func (s *Store) GetUserByAccount(ctx context.Context, provider, providerAccountI
 	return s.scanUser(row, "user by account")
 }
 
-// UpdateUser implements session.Adapter.
-func (s *Store) UpdateUser(ctx context.Context, u session.User) (session.User, error) {
+// UpdateUser implements session.Adapter: the fields not named keep their
+// values.
+func (s *Store) UpdateUser(ctx context.Context, u session.User, fields session.UserFields) (session.User, error) {
 	if !s.validID(u.ID) {
 		return session.User{}, notFound("user " + quoteID(u.ID))
 	}
 	row, err := s.queryRow(ctx, &s.q.updateUser,
-		nullString(u.Name), nullString(u.Email), s.encodeDatePtr(u.EmailVerified), nullString(u.Image), u.ID)
+		fields&session.UserName != 0, nullString(u.Name),
+		fields&session.UserEmail != 0, nullString(u.Email),
+		fields&session.UserEmailVerified != 0, s.encodeDatePtr(u.EmailVerified),
+		fields&session.UserImage != 0, nullString(u.Image),
+		u.ID)
 	if err != nil {
 		return session.User{}, err
 	}
@@ -534,13 +539,28 @@ func (s *Store) GetSessionAndUser(ctx context.Context, token string) (session.Se
 	return x.s.session(), x.u.user(), nil
 }
 
-// UpdateSession implements session.Adapter.
-func (s *Store) UpdateSession(ctx context.Context, token string, expires time.Time) error {
-	if !searchable(token) {
-		return nil
+// UpdateSession implements session.Store: a missing session, or a user id
+// that cannot exist, is ErrNotFound.
+func (s *Store) UpdateSession(ctx context.Context, u session.SessionUpdate) error {
+	if !searchable(u.Token) || (u.UserID != "" && !s.validID(u.UserID)) {
+		return notFound("session")
 	}
-	_, err := s.execStmt(ctx, &s.q.updateSession, s.encodeDate(expires), token)
-	return err
+	var expires any
+	if !u.Expires.IsZero() {
+		expires = s.encodeDate(u.Expires)
+	}
+	var userID any
+	if u.UserID != "" {
+		userID = u.UserID
+	}
+	n, err := s.execStmt(ctx, &s.q.updateSession, expires != nil, expires, userID != nil, userID, u.Token)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return notFound("session")
+	}
+	return nil
 }
 
 // DeleteSession implements session.Adapter.
@@ -602,8 +622,9 @@ func (s *Store) expiredArgs(now time.Time) []any {
 }
 
 // ListSessions implements session.Adapter.
-func (s *Store) ListSessions(ctx context.Context, userID string, now time.Time, limit int) ([]session.SessionUser, error) {
-	args := s.activeArgs(now)
+func (s *Store) ListSessions(ctx context.Context, lq session.ListQuery) ([]session.SessionUser, error) {
+	userID, limit := lq.UserID, lq.Limit
+	args := s.activeArgs(lq.Now)
 	q := &s.q.listSessions
 	if userID != "" {
 		if !s.validID(userID) {
