@@ -1,0 +1,306 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nextsession/nextsession/adapter"
+	"github.com/nextsession/nextsession/session"
+	"github.com/nextsession/nextsession/store/postgres"
+	"github.com/nextsession/nextsession/store/postgres/pgtest"
+)
+
+// Sizes of the randomized test.
+const (
+	randSessions    = 200
+	randRevocations = 2000
+	randValidators  = 1 // goroutines per instance
+)
+
+// TestCacheRandomized interleaves thousands of revocations, by three
+// writers (a Go instance, plain SQL DELETE, SQL UPDATE of expires), with
+// validations on three instances, and counts the acceptances of a session
+// that began after its revocation had committed: none may begin later
+// than the bound after it. With the listener's backend killed now and
+// then, or its connection black-holed, the same holds: the cache is
+// bypassed until the listener is back and emptied.
+func TestCacheRandomized(t *testing.T) {
+	for _, mode := range []string{"steady", "terminate", "blackhole"} {
+		t.Run(mode, func(t *testing.T) { randomized(t, mode) })
+	}
+}
+
+func randomized(t *testing.T, mode string) {
+	f := adapter.Prisma
+	e := newCacheEnv(t, "rand_"+mode, f)
+	var proxies []*stallProxy
+	var ins []*instance
+	for range 3 {
+		ins = append(ins, e.instance(t, func(c *postgres.CacheConfig) {
+			if mode == "blackhole" {
+				p := newStallProxy(t)
+				proxies = append(proxies, p)
+				c.ListenDSN = p.dsn(t, c.ListenDSN)
+			}
+		}))
+	}
+	bound := e.config().Bound
+	ctx := context.Background()
+	S := adapter.Quote(f.Tables.Session)
+
+	var mu sync.Mutex
+	var live []string
+	revokedAt := sync.Map{} // token -> time.Time after the commit
+	for i := range randSessions {
+		tok, _ := e.login(t, ins[i%3], fmt.Sprintf("rand%d@example.com", i))
+		live = append(live, tok)
+	}
+
+	var validations, stale, late atomic.Int64
+	var firstErr atomic.Value
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for _, in := range ins {
+		for range randValidators {
+			wg.Go(func() {
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					mu.Lock()
+					tok := live[rand.IntN(len(live))]
+					mu.Unlock()
+					start := time.Now()
+					_, err := in.m.Validate(ctx, tok)
+					validations.Add(1)
+					if err != nil && !errors.Is(err, session.ErrNoSession) {
+						firstErr.CompareAndSwap(nil, err.Error())
+						continue
+					}
+					if err == nil {
+						if at, ok := revokedAt.Load(tok); ok {
+							if since := start.Sub(at.(time.Time)); since > bound {
+								stale.Add(1)
+							} else if since > 50*time.Millisecond {
+								late.Add(1)
+							}
+						}
+					}
+				}
+			})
+		}
+	}
+
+	// Faults, until the revocations end.
+	faultsDone := make(chan struct{})
+	var faults atomic.Int64
+	go func() {
+		defer close(faultsDone)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(300 * time.Millisecond):
+			}
+			switch mode {
+			case "terminate":
+				var n int
+				err := e.db.QueryRow(`SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+WHERE query LIKE 'NOTIFY "' || $1 || '"%' OR query LIKE 'LISTEN "' || $1 || '"%'`, e.schema).Scan(&n)
+				if err == nil {
+					faults.Add(int64(n))
+				}
+			case "blackhole":
+				p := proxies[rand.IntN(len(proxies))]
+				p.stall(true)
+				faults.Add(1)
+				time.Sleep(3 * bound)
+				p.stall(false)
+			}
+		}
+	}()
+
+	writers := []string{"instance", "delete", "expire"}
+	for i := range randRevocations {
+		mu.Lock()
+		k := rand.IntN(len(live))
+		tok := live[k]
+		mu.Unlock()
+		var err error
+		switch writers[i%len(writers)] {
+		case "instance":
+			err = ins[rand.IntN(3)].m.Revoke(ctx, tok)
+		case "delete":
+			_, err = e.db.Exec(`DELETE FROM `+S+` WHERE "sessionToken" = $1`, tok)
+		case "expire":
+			_, err = e.db.Exec(`UPDATE `+S+` SET "expires" = '2001-01-01' WHERE "sessionToken" = $1`, tok)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, loaded := revokedAt.LoadOrStore(tok, time.Now()); !loaded {
+			// Replace it with a new session, so that most validations are of live ones.
+			nt, _ := e.login(t, ins[i%3], fmt.Sprintf("rand-new%d@example.com", i))
+			mu.Lock()
+			live[k] = nt
+			live = append(live, tok) // keep asking for the revoked one too
+			if len(live) > 4*randSessions {
+				live = live[len(live)-4*randSessions:]
+			}
+			mu.Unlock()
+		}
+	}
+	close(stop)
+	wg.Wait()
+	<-faultsDone
+	if err := firstErr.Load(); err != nil {
+		t.Errorf("a validation failed: %v", err)
+	}
+	var st postgres.CacheStats
+	for _, in := range ins {
+		s := in.st.Stats()
+		st.Hits += s.Hits
+		st.Misses += s.Misses
+		st.Bypassed += s.Bypassed
+		st.Flushes += s.Flushes
+	}
+	t.Logf("%s: %d revocations, %d validations (%d hits, %d misses, %d bypassed), %d faults, %d flushes; accepted after revocation: %d after the bound (%v), %d between 50 ms and the bound",
+		mode, randRevocations, validations.Load(), st.Hits, st.Misses, st.Bypassed, faults.Load(), st.Flushes, stale.Load(), bound, late.Load())
+	if n := stale.Load(); n != 0 {
+		t.Errorf("%d acceptances of a session revoked more than the bound (%v) before", n, bound)
+	}
+	if st.Hits < validations.Load()/4 {
+		t.Errorf("only %d hits in %d validations: the cache hardly worked", st.Hits, validations.Load())
+	}
+	if mode != "steady" && (faults.Load() == 0 || st.Bypassed == 0) {
+		t.Errorf("%s: %d faults, %d validations bypassed the cache; want both > 0", mode, faults.Load(), st.Bypassed)
+	}
+	for _, in := range ins {
+		waitLive(t, in.st) // every listener is back
+	}
+}
+
+// stallProxy forwards TCP to the test server and, when stalled, forwards
+// nothing in either direction and lets new connections hang: a network
+// path that drops everything without a reset.
+type stallProxy struct {
+	ln      net.Listener
+	target  string
+	mu      sync.Mutex
+	stalled bool
+	resume  chan struct{} // closed when the stall ends
+	conns   []net.Conn
+}
+
+func newStallProxy(t *testing.T) *stallProxy {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(pgtest.DSN())
+	if err != nil || u.Host == "" {
+		t.Fatalf("the black-hole test needs a postgres:// URL in NEXTSESSION_POSTGRES_DSN, have %q", pgtest.DSN())
+	}
+	host := u.Host
+	if u.Port() == "" {
+		host = net.JoinHostPort(u.Hostname(), "5432")
+	}
+	p := &stallProxy{ln: ln, target: host, resume: make(chan struct{})}
+	close(p.resume)
+	go p.accept()
+	t.Cleanup(func() {
+		ln.Close()
+		p.stall(false)
+		p.mu.Lock()
+		for _, c := range p.conns {
+			c.Close()
+		}
+		p.mu.Unlock()
+	})
+	return p
+}
+
+func (p *stallProxy) dsn(t *testing.T, dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Host = p.ln.Addr().String()
+	return u.String()
+}
+
+func (p *stallProxy) stall(on bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if on == p.stalled {
+		return
+	}
+	p.stalled = on
+	if on {
+		p.resume = make(chan struct{})
+	} else {
+		close(p.resume)
+	}
+}
+
+func (p *stallProxy) wait() {
+	p.mu.Lock()
+	ch := p.resume
+	p.mu.Unlock()
+	<-ch
+}
+
+func (p *stallProxy) accept() {
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			p.wait()
+			s, err := net.Dial("tcp", p.target)
+			if err != nil {
+				c.Close()
+				return
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, c, s)
+			p.mu.Unlock()
+			go p.pipe(s, c)
+			p.pipe(c, s)
+		}()
+	}
+}
+
+// pipe copies src to dst, holding each chunk while stalled.
+func (p *stallProxy) pipe(dst, src net.Conn) {
+	defer dst.Close()
+	defer src.Close()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			p.wait()
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return
+			}
+			return
+		}
+	}
+}

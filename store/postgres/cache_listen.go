@@ -1,0 +1,231 @@
+package postgres
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lib/pq"
+)
+
+// Notification payloads. None holds a token: NOTIFY payloads can be read
+// by every role that may LISTEN.
+const (
+	payloadSession   = "s:" // + hex SHA-256 of the stored token
+	payloadUser      = "u:" // + user id
+	payloadFlush     = "t"  // TRUNCATE, or a DELETE of many rows
+	payloadHeartbeat = "h:" // + instance id + ":" + send time
+	payloadProbe     = "p:" // + instance id, sent through the store's database
+)
+
+// listenConn is one connection of the listener and its notifications.
+type listenConn struct {
+	lc    *pq.ListenerConn
+	notes chan *pq.Notification
+}
+
+// dial connects and LISTENs, giving up after the bound (a black-holed
+// server accepts and never answers).
+func (c *CachedStore) dial() (*listenConn, error) {
+	type result struct {
+		conn *listenConn
+		err  error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		notes := make(chan *pq.Notification, 64)
+		lc, err := pq.NewListenerConn(c.cfg.ListenDSN, notes)
+		if err != nil {
+			ch <- result{err: err}
+			return
+		}
+		if _, err := lc.Listen(c.cfg.Channel); err != nil {
+			lc.Close()
+			ch <- result{err: err}
+			return
+		}
+		ch <- result{conn: &listenConn{lc, notes}}
+	}()
+	timeout := time.NewTimer(c.connectTimeout())
+	defer timeout.Stop()
+	select {
+	case r := <-ch:
+		return r.conn, r.err
+	case <-timeout.C:
+		go func() { // close it whenever it comes
+			if r := <-ch; r.conn != nil {
+				r.conn.lc.Close()
+			}
+		}()
+		return nil, fmt.Errorf("no answer from the database within %v", c.connectTimeout())
+	case <-c.stop:
+		go func() {
+			if r := <-ch; r.conn != nil {
+				r.conn.lc.Close()
+			}
+		}()
+		return nil, errStopped
+	}
+}
+
+var errStopped = fmt.Errorf("%w: closed", ErrCacheListener)
+
+func (c *CachedStore) connectTimeout() time.Duration { return max(5*c.cfg.Bound, 5*time.Second) }
+
+// start opens the first connection and proves that a notification sent
+// through the store's own database reaches it: through a transaction
+// pooler it would not, since the LISTEN stays on whichever server
+// connection ran it.
+func (c *CachedStore) start(ctx context.Context) (*listenConn, error) {
+	conn, err := c.dial()
+	if err != nil {
+		return nil, fmt.Errorf("%w: connecting to ListenDSN: %v", ErrCacheListener, err)
+	}
+	probe := payloadProbe + c.id
+	wait := max(c.cfg.Bound, 2*time.Second)
+	pctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	if _, err := c.DB().ExecContext(pctx, `SELECT pg_notify($1, $2)`, c.cfg.Channel, probe); err != nil {
+		conn.lc.Close()
+		return nil, fmt.Errorf("%w: sending a probe notification: %v", ErrCacheListener, err)
+	}
+	for {
+		select {
+		case n, ok := <-conn.notes:
+			if !ok {
+				return nil, fmt.Errorf("%w: the listener's connection ended: %v", ErrCacheListener, conn.lc.Err())
+			}
+			if n.Extra == probe {
+				c.up()
+				return conn, nil
+			}
+		case <-pctx.Done():
+			conn.lc.Close()
+			return nil, fmt.Errorf("%w: a notification sent through the store's database did not reach the listener within %v; "+
+				"ListenDSN must be a direct connection to the same database (a transaction pooler such as PgBouncer in transaction mode cannot carry LISTEN)",
+				ErrCacheListener, wait)
+		}
+	}
+}
+
+// up marks a fresh connection: the cache, emptied, waits for a heartbeat
+// sent from now on before it answers again.
+func (c *CachedStore) up() {
+	c.flush()
+	c.upSince.Store(c.mono())
+}
+
+// markDown bypasses the cache and empties it: notifications may be lost.
+func (c *CachedStore) markDown() {
+	c.upSince.Store(down)
+	c.flush()
+}
+
+// run keeps a listener connected until Close, reconnecting with backoff.
+func (c *CachedStore) run(conn *listenConn) {
+	defer close(c.done)
+	backoff := c.cfg.Bound / 10
+	for {
+		if conn != nil {
+			c.serve(conn)
+			conn.lc.Close()
+			c.markDown()
+			backoff = c.cfg.Bound / 10
+		}
+		select {
+		case <-c.stop:
+			return
+		case <-time.After(backoff):
+		}
+		var err error
+		conn, err = c.dial()
+		if err != nil {
+			conn = nil
+			backoff = min(2*backoff, 5*c.cfg.Bound)
+			continue
+		}
+		c.up()
+	}
+}
+
+// serve applies notifications in the order they come (the order of
+// commit) and sends a heartbeat every Bound/4 through the same
+// connection. It returns when the connection fails, when a heartbeat has
+// not come back for twice the bound (a silent stall), or on Close.
+func (c *CachedStore) serve(conn *listenConn) {
+	tick := time.NewTicker(c.cfg.Bound / 4)
+	defer tick.Stop()
+	hbErr := make(chan error, 1)
+	sending := false
+	hbDone := make(chan struct{}, 1)
+	since := c.mono()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case n, ok := <-conn.notes:
+			if !ok {
+				return
+			}
+			c.apply(n.Extra)
+		case <-hbErr:
+			return
+		case <-hbDone:
+			sending = false
+		case <-tick.C:
+			now := c.mono()
+			if now-max(c.lastHB.Load(), since) > 2*int64(c.cfg.Bound) {
+				return // stalled: reconnect
+			}
+			if sending {
+				continue
+			}
+			sending = true
+			q := fmt.Sprintf(`NOTIFY %s, '%s%s:%d'`, pq.QuoteIdentifier(c.cfg.Channel), payloadHeartbeat, c.id, now)
+			go func() {
+				if _, err := conn.lc.ExecSimpleQuery(q); err != nil {
+					select {
+					case hbErr <- err:
+					default:
+					}
+				}
+				hbDone <- struct{}{}
+			}()
+		}
+	}
+}
+
+// apply acts on one notification. Anything it cannot read empties the
+// cache, to be safe.
+func (c *CachedStore) apply(payload string) {
+	switch {
+	case strings.HasPrefix(payload, payloadHeartbeat):
+		id, sent, ok := strings.Cut(payload[len(payloadHeartbeat):], ":")
+		if id != c.id || !ok {
+			return // another instance's
+		}
+		if t, err := strconv.ParseInt(sent, 10, 64); err == nil && t > c.lastHB.Load() {
+			c.lastHB.Store(t)
+		}
+	case strings.HasPrefix(payload, payloadSession):
+		var h [32]byte
+		x := payload[len(payloadSession):]
+		if len(x) != 2*len(h) {
+			c.flush()
+			return
+		}
+		if _, err := hex.Decode(h[:], []byte(x)); err != nil {
+			c.flush()
+			return
+		}
+		c.evictHash(h)
+	case strings.HasPrefix(payload, payloadUser):
+		c.evictUser(payload[len(payloadUser):])
+	case strings.HasPrefix(payload, payloadProbe):
+	default:
+		c.flush()
+	}
+}

@@ -1,0 +1,254 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/nextsession/nextsession/adapter"
+	"github.com/nextsession/nextsession/session"
+	"github.com/nextsession/nextsession/store/postgres"
+	"github.com/nextsession/nextsession/store/postgres/pgtest"
+)
+
+// cacheEnv is one database with the cache trigger installed, on which
+// instances (each its own pool, store and listener, as separate processes
+// would have) are started.
+type cacheEnv struct {
+	schema string
+	f      adapter.Flavour
+	db     *sqlx.DB // a direct handle, for SQL from outside
+	st     *postgres.Store
+}
+
+func newCacheEnv(t *testing.T, name string, f adapter.Flavour) *cacheEnv {
+	t.Helper()
+	schema := "nextsession_cache_" + name
+	db := pgtest.Open(t, schema)
+	st := postgres.New(db, f)
+	t.Cleanup(func() { st.Close() })
+	ctx := context.Background()
+	if err := st.CreateSchema(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.InstallCacheTrigger(ctx, schema); err != nil {
+		t.Fatal(err)
+	}
+	return &cacheEnv{schema: schema, f: f, db: db, st: st}
+}
+
+// instance is one application instance with a cached store.
+type instance struct {
+	st *postgres.CachedStore
+	m  *session.Manager
+}
+
+func (e *cacheEnv) config() postgres.CacheConfig {
+	return postgres.CacheConfig{
+		ListenDSN: pgtest.WithSchema(pgtest.DSN(), e.schema),
+		Channel:   e.schema,
+		Bound:     200 * time.Millisecond,
+	}
+}
+
+// instance starts an instance on its own pool; cfg changes e.config().
+func (e *cacheEnv) instance(t *testing.T, change func(*postgres.CacheConfig)) *instance {
+	t.Helper()
+	db, err := sqlx.Open("postgres", pgtest.WithSchema(pgtest.DSN(), e.schema))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxOpenConns(4)
+	t.Cleanup(func() { db.Close() })
+	st := postgres.New(db, e.f)
+	t.Cleanup(func() { st.Close() })
+	cfg := e.config()
+	if change != nil {
+		change(&cfg)
+	}
+	cs, err := postgres.NewCache(context.Background(), st, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cs.Close() })
+	waitLive(t, cs)
+	return &instance{st: cs, m: session.NewManager(cs, session.Config{})}
+}
+
+func waitLive(t *testing.T, cs *postgres.CachedStore) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !cs.Live(); {
+		if time.Now().After(deadline) {
+			t.Fatalf("the cache did not become live: %+v", cs.Stats())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// login creates a user and a session through in, and returns the cookie
+// token and the user.
+func (e *cacheEnv) login(t *testing.T, in *instance, email string) (string, session.User) {
+	t.Helper()
+	ctx := context.Background()
+	u, err := in.st.CreateUser(ctx, session.User{Email: email, Name: "Name of " + email})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	s, err := in.m.Create(ctx, w, httptest.NewRequest("POST", "/login", nil), u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.Token, u
+}
+
+// eventually waits up to the bound and a margin for ok to hold.
+func eventually(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(2 * time.Second); !ok(); {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 2 s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func accepted(t *testing.T, in *instance, token string) (session.Result, bool) {
+	t.Helper()
+	res, err := in.m.Validate(context.Background(), token)
+	if errors.Is(err, session.ErrNoSession) {
+		return res, false
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, true
+}
+
+// TestCacheInvalidation: a second validation is answered from memory, and
+// every kind of change, by this instance, another one, or plain SQL,
+// reaches the cache of every instance.
+func TestCacheInvalidation(t *testing.T) {
+	for _, f := range []adapter.Flavour{adapter.Prisma, adapter.PgAdapter, adapter.Drizzle} {
+		t.Run(f.Name, func(t *testing.T) {
+			e := newCacheEnv(t, strings.ReplaceAll(f.Name, "-", "_")+"_inv", f)
+			a, b := e.instance(t, nil), e.instance(t, nil)
+			ctx := context.Background()
+			S, U := adapter.Quote(f.Tables.Session), adapter.Quote(f.Tables.User)
+
+			warm := func(token string) {
+				t.Helper()
+				for _, in := range []*instance{a, b} {
+					before := in.st.Stats().Hits
+					for range 2 {
+						if _, ok := accepted(t, in, token); !ok {
+							t.Fatal("a fresh session is refused")
+						}
+					}
+					if in.st.Stats().Hits <= before {
+						t.Fatalf("the second validation was not a hit: %+v", in.st.Stats())
+					}
+				}
+			}
+			refusedByAll := func(what, token string) {
+				t.Helper()
+				for i, in := range []*instance{a, b} {
+					eventually(t, fmt.Sprintf("%s seen by instance %d", what, i), func() bool {
+						_, ok := accepted(t, in, token)
+						return !ok
+					})
+				}
+			}
+
+			t.Run("revoke_on_other_instance", func(t *testing.T) {
+				tok, _ := e.login(t, a, "r1@example.com")
+				warm(tok)
+				if err := b.m.Revoke(ctx, tok); err != nil {
+					t.Fatal(err)
+				}
+				// The revoking instance evicts at once, without waiting for the notification.
+				if _, ok := accepted(t, b, tok); ok {
+					t.Fatal("the revoking instance still accepts the session")
+				}
+				refusedByAll("Revoke", tok)
+			})
+			t.Run("sql_delete", func(t *testing.T) {
+				tok, _ := e.login(t, a, "r2@example.com")
+				warm(tok)
+				if _, err := e.db.Exec(`DELETE FROM `+S+` WHERE "sessionToken" = $1`, tok); err != nil {
+					t.Fatal(err)
+				}
+				refusedByAll("DELETE", tok)
+			})
+			t.Run("sql_expire", func(t *testing.T) {
+				tok, _ := e.login(t, a, "r3@example.com")
+				warm(tok)
+				if _, err := e.db.Exec(`UPDATE `+S+` SET "expires" = '2001-01-01' WHERE "sessionToken" = $1`, tok); err != nil {
+					t.Fatal(err)
+				}
+				refusedByAll("UPDATE expires", tok)
+			})
+			t.Run("revoke_user", func(t *testing.T) {
+				tok, u := e.login(t, a, "r4@example.com")
+				warm(tok)
+				if n, err := a.m.RevokeUser(ctx, u.ID); err != nil || n != 1 {
+					t.Fatalf("RevokeUser = %d, %v", n, err)
+				}
+				refusedByAll("RevokeUser", tok)
+			})
+			t.Run("user_update", func(t *testing.T) {
+				tok, u := e.login(t, a, "r5@example.com")
+				warm(tok)
+				if _, err := e.db.Exec(`UPDATE `+U+` SET "email" = 'new@example.com' WHERE "id" = $1`, u.ID); err != nil {
+					t.Fatal(err)
+				}
+				for i, in := range []*instance{a, b} {
+					eventually(t, fmt.Sprintf("new email seen by instance %d", i), func() bool {
+						res, ok := accepted(t, in, tok)
+						return ok && res.User.Email == "new@example.com"
+					})
+				}
+			})
+			t.Run("user_delete", func(t *testing.T) {
+				tok, u := e.login(t, a, "r6@example.com")
+				warm(tok)
+				if err := e.st.DeleteUser(ctx, u.ID); err != nil { // not through the cache
+					t.Fatal(err)
+				}
+				refusedByAll("DeleteUser", tok)
+			})
+			t.Run("truncate", func(t *testing.T) {
+				tok, _ := e.login(t, a, "r7@example.com")
+				warm(tok)
+				flushes := b.st.Stats().Flushes
+				if _, err := e.db.Exec(`TRUNCATE ` + S); err != nil {
+					t.Fatal(err)
+				}
+				refusedByAll("TRUNCATE", tok)
+				if b.st.Stats().Flushes == flushes {
+					t.Error("TRUNCATE did not empty the other instance's cache")
+				}
+			})
+			t.Run("unchanged_columns_keep_entries", func(t *testing.T) {
+				tok, u := e.login(t, a, "r8@example.com")
+				warm(tok)
+				ev := b.st.Stats().Evictions
+				// A write that changes nothing a cached entry holds sends nothing.
+				if _, err := e.db.Exec(`UPDATE `+U+` SET "email" = "email" WHERE "id" = $1`, u.ID); err != nil {
+					t.Fatal(err)
+				}
+				tok2, _ := e.login(t, a, "r9@example.com") // its notification-free insert comes after
+				warm(tok2)
+				if n := b.st.Stats().Evictions; n != ev {
+					t.Errorf("%d evictions for writes that changed nothing cached", n-ev)
+				}
+			})
+		})
+	}
+}
