@@ -61,21 +61,29 @@ func requireAuthjs(t *testing.T) {
 // pg-adapter tables or a fresh SQLite file with the Kysely tables.
 type env struct {
 	kind    string // "postgres" or "sqlite"
+	schema  string // the Postgres schema
 	db      *sqlx.DB
 	store   session.Adapter
 	nodeDSN string
 }
 
-// eachDB runs body on Postgres and on SQLite, in parallel subtests, each
-// with its own empty database named after the test.
+// eachDB runs body on Postgres, on Postgres with the validation cache
+// (its trigger installed, the Go side on a postgres.CachedStore), and on
+// SQLite, in parallel subtests, each with its own empty database named
+// after the test.
 func eachDB(t *testing.T, body func(t *testing.T, e *env)) {
 	t.Helper()
 	requireAuthjs(t)
 	t.Parallel()
-	for _, kind := range []string{"postgres", "sqlite"} {
-		t.Run(kind, func(t *testing.T) {
+	for _, name := range []string{"postgres", "postgres_cached", "sqlite"} {
+		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			body(t, newEnv(t, kind))
+			kind, cached := strings.CutSuffix(name, "_cached")
+			e := newEnv(t, kind)
+			if cached {
+				e.cache(t)
+			}
+			body(t, e)
 		})
 	}
 }
@@ -91,11 +99,14 @@ func newEnv(t *testing.T, kind string) *env {
 	case "postgres":
 		name := "nextsession_interop_" + strings.ToLower(strings.NewReplacer("/", "_", "-", "_").Replace(
 			strings.TrimPrefix(t.Name(), "Test")))
-		name = strings.TrimSuffix(name, "_postgres")
+		name = strings.TrimSuffix(strings.TrimSuffix(name, "_postgres"), "_postgres_cached")
+		if strings.HasSuffix(t.Name(), "_cached") {
+			name = name[:min(len(name), 43)] + "_cached"
+		}
 		if len(name) > 50 {
 			name = name[:50]
 		}
-		e.db = pgtest.Open(t, name)
+		e.db, e.schema = pgtest.Open(t, name), name
 		u, err := url.Parse(pgtest.DSN())
 		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 			t.Fatalf("the Node side needs a postgres:// URL, have %q", pgtest.DSN())
@@ -391,6 +402,7 @@ type goSaw struct {
 // goRead sends one request with the Cookie header through m.Middleware.
 func goRead(t *testing.T, m *session.Manager, base, cookieHeader string) goSaw {
 	t.Helper()
+	syncCache(t, m)
 	var saw goSaw
 	h := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		saw.user, saw.sess, saw.ok = session.FromContext(r.Context())
@@ -412,6 +424,7 @@ func goRead(t *testing.T, m *session.Manager, base, cookieHeader string) goSaw {
 // goBody is Go's SessionHandler's answer to the Cookie header, parsed.
 func goBody(t *testing.T, m *session.Manager, base, cookieHeader string) *jsSession {
 	t.Helper()
+	syncCache(t, m)
 	r := httptest.NewRequest(http.MethodGet, base+"/api/auth/session", nil)
 	r.Header.Set("Cookie", cookieHeader)
 	w := httptest.NewRecorder()
@@ -445,6 +458,7 @@ func goCreate(t *testing.T, m *session.Manager, base, userID string) (session.Se
 // goDestroy signs the request out from Go.
 func goDestroy(t *testing.T, m *session.Manager, base, cookieHeader string) []*http.Cookie {
 	t.Helper()
+	syncCache(t, m)
 	r := httptest.NewRequest(http.MethodPost, base+"/logout", nil)
 	r.Header.Set("Cookie", cookieHeader)
 	w := httptest.NewRecorder()

@@ -84,6 +84,10 @@ type CachedStore struct {
 
 	hits, misses, bypassed, evictions, flushes atomic.Int64
 
+	syncMu   sync.Mutex
+	syncSeq  uint64
+	syncWait map[uint64]chan struct{}
+
 	stop chan struct{}
 	done chan struct{}
 	once sync.Once
@@ -147,15 +151,16 @@ func NewCache(ctx context.Context, st *Store, cfg CacheConfig) (*CachedStore, er
 		return nil, err
 	}
 	c := &CachedStore{
-		Store:   st,
-		cfg:     cfg,
-		id:      hex.EncodeToString(id[:]),
-		base:    time.Now(),
-		entries: map[string]cacheEntry{},
-		byHash:  map[[32]byte]string{},
-		byUser:  map[string]map[string]struct{}{},
-		stop:    make(chan struct{}),
-		done:    make(chan struct{}),
+		Store:    st,
+		cfg:      cfg,
+		id:       hex.EncodeToString(id[:]),
+		base:     time.Now(),
+		entries:  map[string]cacheEntry{},
+		byHash:   map[[32]byte]string{},
+		byUser:   map[string]map[string]struct{}{},
+		syncWait: map[uint64]chan struct{}{},
+		stop:     make(chan struct{}),
+		done:     make(chan struct{}),
 	}
 	c.upSince.Store(down)
 	conn, err := c.start(ctx)
@@ -172,6 +177,51 @@ func (c *CachedStore) Close() error {
 	c.once.Do(func() { close(c.stop) })
 	<-c.done
 	return nil
+}
+
+// Sync waits until every change committed before the call has reached
+// the cache: it sends a notification through the store's database and
+// waits for it to come back through the listener, which receives
+// notifications in commit order. It returns at once when the cache is not
+// live (validations then read the database). A test, or a request that
+// must see a change another writer has just made, calls it.
+func (c *CachedStore) Sync(ctx context.Context) error {
+	if !c.Live() {
+		return nil
+	}
+	ch := make(chan struct{})
+	c.syncMu.Lock()
+	c.syncSeq++
+	seq := c.syncSeq
+	c.syncWait[seq] = ch
+	c.syncMu.Unlock()
+	defer func() {
+		c.syncMu.Lock()
+		delete(c.syncWait, seq)
+		c.syncMu.Unlock()
+	}()
+	if _, err := c.DB().ExecContext(ctx, `SELECT pg_notify($1, $2)`, c.cfg.Channel, fmt.Sprintf("%s%s:%d", payloadProbe, c.id, seq)); err != nil {
+		return fmt.Errorf("postgres: cache sync: %w", err)
+	}
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// synced releases the Sync calls up to seq (all of them when seq is
+// maxUint64: the cache was emptied).
+func (c *CachedStore) synced(seq uint64) {
+	c.syncMu.Lock()
+	defer c.syncMu.Unlock()
+	for s, ch := range c.syncWait {
+		if s <= seq {
+			close(ch)
+			delete(c.syncWait, s)
+		}
+	}
 }
 
 // CacheStats counts what a CachedStore did since NewCache.

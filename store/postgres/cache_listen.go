@@ -18,7 +18,7 @@ const (
 	payloadUser      = "u:" // + user id
 	payloadFlush     = "t"  // TRUNCATE, or a DELETE of many rows
 	payloadHeartbeat = "h:" // + instance id + ":" + send time
-	payloadProbe     = "p:" // + instance id, sent through the store's database
+	payloadProbe     = "p:" // + instance id + ":" + Sync's number, sent through the store's database
 )
 
 // listenConn is one connection of the listener and its notifications.
@@ -84,7 +84,7 @@ func (c *CachedStore) start(ctx context.Context) (*listenConn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: connecting to ListenDSN: %v", ErrCacheListener, err)
 	}
-	probe := payloadProbe + c.id
+	probe := payloadProbe + c.id + ":0"
 	wait := max(c.cfg.Bound, 2*time.Second)
 	pctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
@@ -122,6 +122,7 @@ func (c *CachedStore) up() {
 func (c *CachedStore) markDown() {
 	c.upSince.Store(down)
 	c.flush()
+	c.synced(^uint64(0))
 }
 
 // run keeps a listener connected until Close, reconnecting with backoff.
@@ -225,6 +226,10 @@ func (c *CachedStore) apply(payload string) {
 	case strings.HasPrefix(payload, payloadUser):
 		c.evictUser(payload[len(payloadUser):])
 	case strings.HasPrefix(payload, payloadProbe):
+		id, seq, _ := strings.Cut(payload[len(payloadProbe):], ":")
+		if n, err := strconv.ParseUint(seq, 10, 64); err == nil && id == c.id {
+			c.synced(n)
+		}
 	default:
 		c.flush()
 	}
