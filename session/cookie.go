@@ -1,9 +1,10 @@
 package session
 
 import (
+	"cmp"
 	"iter"
 	"net/http"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -73,7 +74,8 @@ func readCookie(r *http.Request, name string) (value string, present bool) {
 	type chunk struct {
 		name, value string
 	}
-	var chunks []chunk
+	var buf [2]chunk // room for the usual one cookie without a heap allocation
+	chunks := buf[:0]
 	for k, v := range sessionCookies(r, name) {
 		present = true
 		v = decodeURIComponent(v)
@@ -87,12 +89,15 @@ func readCookie(r *http.Request, name string) (value string, present bool) {
 	case 1:
 		return chunks[0].value, true
 	}
-	sort.SliceStable(chunks, func(i, j int) bool {
-		a, aok := jsParseInt(suffix(chunks[i].name))
-		b, bok := jsParseInt(suffix(chunks[j].name))
-		// JavaScript's comparator gives NaN for a name without a number,
-		// which sort treats as equal.
-		return aok && bok && a < b
+	slices.SortStableFunc(chunks, func(x, y chunk) int {
+		a, aok := jsParseInt(suffix(x.name))
+		b, bok := jsParseInt(suffix(y.name))
+		if !aok || !bok {
+			// JavaScript's comparator gives NaN for a name without a
+			// number, which sort treats as equal.
+			return 0
+		}
+		return cmp.Compare(a, b)
 	})
 	var sb strings.Builder
 	for _, c := range chunks {
