@@ -49,6 +49,22 @@ async function openDatabase(input) {
       close: () => pool.end(),
     }
   }
+  if (input.db === "postgres-kysely") {
+    // @auth/kysely-adapter on Postgres, on Prisma-shaped tables ("User",
+    // "Session", ... with TIMESTAMP(3) columns, which hold UTC).
+    const { default: pg } = await import("pg")
+    const { Kysely, PostgresDialect } = await import("kysely")
+    const { KyselyAdapter } = await import("@auth/kysely-adapter")
+    pg.defaults.parseInputDatesAsUTC = true
+    pg.types.setTypeParser(1114, (s) => new Date(s.replace(" ", "T") + "Z"))
+    const pool = new pg.Pool({ connectionString: input.dsn, max: 4 })
+    const db = new Kysely({ dialect: new PostgresDialect({ pool }) })
+    return {
+      adapter: KyselyAdapter(db),
+      exec: (sql) => pool.query(sql),
+      close: () => db.destroy(), // also ends the pool
+    }
+  }
   if (input.db === "sqlite") {
     const { default: Database } = await import("better-sqlite3")
     const { Kysely, SqliteDialect } = await import("kysely")
@@ -61,7 +77,7 @@ async function openDatabase(input) {
       close: () => db.destroy(), // also closes the better-sqlite3 handle
     }
   }
-  throw new Error(`db must be "postgres" or "sqlite", got ${JSON.stringify(input.db)}`)
+  throw new Error(`db must be "postgres", "postgres-kysely" or "sqlite", got ${JSON.stringify(input.db)}`)
 }
 
 // ---- Auth.js config -----------------------------------------------------

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"sync"
 	"testing"
@@ -193,5 +194,97 @@ func TestCachePropagation(t *testing.T) {
 	}
 	if hits == 0 {
 		t.Error("no validation was answered from the cache")
+	}
+}
+
+// TestCachePrismaTables runs the real Auth.js (@auth/kysely-adapter on
+// Postgres) on Prisma-shaped tables ("User", "Session", TIMESTAMP(3)) with
+// the cache trigger installed, beside a cached Go instance: sign-in,
+// sliding updates (every read, updateAge 0) and sign-out by Auth.js work
+// as without the trigger, and each reaches Go's cache; Go's sign-in and
+// revocation reach Auth.js.
+func TestCachePrismaTables(t *testing.T) {
+	requireAuthjs(t)
+	t.Parallel()
+	ctx := context.Background()
+	e := &env{kind: "postgres-kysely", schema: "nextsession_interop_cache_prisma"}
+	e.db = pgtest.Open(t, e.schema)
+	st := postgres.New(e.db, adapter.Prisma)
+	t.Cleanup(func() { st.Close() })
+	if err := st.CreateSchema(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Prisma makes ids in the client; the Kysely adapter inserts sessions
+	// and accounts without one.
+	for _, table := range []string{"Session", "Account"} {
+		if _, err := e.db.Exec(`ALTER TABLE "` + table + `" ALTER COLUMN "id" SET DEFAULT gen_random_uuid()::text`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u, err := url.Parse(pgtest.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("options", "-c search_path="+e.schema)
+	u.RawQuery = q.Encode()
+	e.nodeDSN = u.String()
+	if err := st.InstallCacheTrigger(ctx, e.schema); err != nil {
+		t.Fatal(err)
+	}
+	cs := e.cachedStore(t, st)
+	e.store = cs
+	m := e.manager(v5)
+	js := e.authjs()
+
+	// Auth.js signs in; Go accepts, the second time from its cache.
+	in := js.signin(t, "prisma@example.com")
+	for range 2 {
+		if saw := goRead(t, m, httpURL, in.cookieHeader()); !saw.ok || saw.user.Email != "prisma@example.com" {
+			t.Fatalf("Go's view of Auth.js's session: %+v", saw)
+		}
+	}
+	if cs.Stats().Hits == 0 {
+		t.Fatal("the second read was not a hit")
+	}
+
+	// Auth.js extends the session on every read; the trigger tells Go.
+	before := goRead(t, m, httpURL, in.cookieHeader()).sess.Expires
+	time.Sleep(5 * time.Millisecond)
+	var res sessionResult
+	js.run(t, "session", map[string]any{"cookieHeader": in.cookieHeader(), "updateAge": 0}, &res)
+	if res.session(t) == nil || !called(res.Logs, "updateSession") {
+		t.Fatalf("Auth.js did not extend its session: %s", res.Body)
+	}
+	if after := goRead(t, m, httpURL, in.cookieHeader()).sess.Expires; !after.After(before) {
+		t.Errorf("Go's expires after Auth.js's extension: %v, before %v", after, before)
+	}
+
+	// Go signs in; Auth.js accepts, then signs out: Go's cache drops it.
+	_, c := goCreate(t, m, httpURL, in.UserID)
+	header := c.Name + "=" + c.Value
+	if !goRead(t, m, httpURL, header).ok {
+		t.Fatal("Go refuses its own session")
+	}
+	if body := js.session(t, header).session(t); body == nil || str(body.User.Email) != "prisma@example.com" {
+		t.Fatalf("Auth.js's view of Go's session: %s", mustJSON(body))
+	}
+	out := js.signout(t, header)
+	if !called(out.Logs, "deleteSession") {
+		t.Fatal("Auth.js did not delete the session")
+	}
+	if goRead(t, m, httpURL, header).ok {
+		t.Fatal("Go still accepts the session Auth.js signed out")
+	}
+
+	// Go revokes Auth.js's session; Auth.js has none.
+	if err := m.Revoke(ctx, in.SessionToken); err != nil {
+		t.Fatal(err)
+	}
+	if goRead(t, m, httpURL, in.cookieHeader()).ok {
+		t.Error("Go accepts the session it revoked")
+	}
+	if body := js.session(t, in.cookieHeader()).session(t); body != nil {
+		t.Errorf("Auth.js still sees %s after Go's Revoke", mustJSON(body))
 	}
 }
