@@ -5,40 +5,21 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
-	"time"
 
 	"github.com/jmoiron/sqlx"
 
-	"github.com/nextsession/nextsession/adapter"
 	"github.com/nextsession/nextsession/session"
-	"github.com/nextsession/nextsession/store/postgres"
-	"github.com/nextsession/nextsession/store/postgres/pgtest"
 )
 
-// cachedHandler is ours on a postgres.CachedStore: the trigger is
-// installed on the fixture for as long as the benchmark runs.
+// cachedHandler is ours on a postgres.CachedStore, for as long as the
+// benchmark runs.
 func cachedHandler(tb testing.TB, f *Fixture, db *sqlx.DB) http.Handler {
-	ctx := context.Background()
-	st := postgres.New(db, adapter.Prisma)
-	tb.Cleanup(func() { st.Close() })
-	if err := st.InstallCacheTrigger(ctx, f.Schema); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { st.RemoveCacheTrigger(ctx) })
-	cs, err := postgres.NewCache(ctx, st, postgres.CacheConfig{
-		ListenDSN: pgtest.WithSchema(pgtest.DSN(), f.Schema),
-		Channel:   f.Schema,
-	})
+	h, stop, err := Cached(context.Background(), f, db)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { cs.Close() })
-	for deadline := time.Now().Add(5 * time.Second); !cs.Live(); time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			tb.Fatal("the cache did not become live")
-		}
-	}
-	return session.NewManager(cs, session.Config{}).Middleware(ReadUser)
+	tb.Cleanup(stop)
+	return h
 }
 
 // BenchmarkValidateCache compares, on Postgres, one validated request

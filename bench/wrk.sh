@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs wrk against benchserver on loopback: for each database, the three
-# modes (ours, scs, none), DURATION each (default 30s), 2 threads, 16
+# Runs wrk against benchserver on loopback: for each database, the modes
+# (ours, cached on Postgres, scs, none), DURATION each (default 30s), 2 threads, 16
 # connections. Output: one wrk report per run, preceded by "== db mode".
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -8,7 +8,9 @@ DURATION=${DURATION:-30s}
 bin="$(mktemp -d)/benchserver"
 go build -o "$bin" ./cmd/benchserver
 for db in ${DBS:-postgres sqlite}; do
-  for mode in ours scs none; do
+  modes="ours scs none"
+  [ "$db" = postgres ] && modes="ours cached scs none"
+  for mode in ${MODES:-$modes}; do
     out=$(mktemp)
     "$bin" -db "$db" -mode "$mode" >"$out" 2>&1 &
     pid=$!

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/nextsession/nextsession/adapter"
 	"github.com/nextsession/nextsession/session"
 	"github.com/nextsession/nextsession/store/postgres"
@@ -303,4 +305,60 @@ func (p *stallProxy) pipe(dst, src net.Conn) {
 			return
 		}
 	}
+}
+
+// TestCacheDatabaseDown: with the database cut off, a cached instance
+// stops answering from memory within the bound (its listener is gone):
+// validations then fail with an error (503), never "no session", and
+// succeed again once the database is back.
+func TestCacheDatabaseDown(t *testing.T) {
+	e := newCacheEnv(t, "down", adapter.Prisma)
+	dsn, proxy := throughProxy(t, pgtest.DSN())
+	dsn = pgtest.WithSchema(dsn, e.schema)
+	db, err := sqlx.Open("postgres", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	st := postgres.New(db, e.f)
+	cfg := e.config()
+	cfg.ListenDSN = dsn
+	cs, err := postgres.NewCache(context.Background(), st, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cs.Close() })
+	waitLive(t, cs)
+	in := &instance{st: cs, m: session.NewManager(cs, session.Config{})}
+	tok, _ := e.login(t, in, "down@example.com")
+	ctx := context.Background()
+	for range 2 {
+		if _, err := in.m.Validate(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	proxy.Cut()
+	cut := time.Now()
+	for {
+		_, err := in.m.Validate(ctx, tok)
+		if errors.Is(err, session.ErrNoSession) {
+			t.Fatal("a database outage read as no session")
+		}
+		if err != nil {
+			break
+		}
+		if time.Since(cut) > cfg.Bound+100*time.Millisecond {
+			t.Fatalf("still answered from memory %v after the database went away", time.Since(cut))
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if cs.Live() {
+		t.Error("the cache is live with the database cut off")
+	}
+	proxy.Restore()
+	eventually(t, "validation after the database is back", func() bool {
+		_, err := in.m.Validate(ctx, tok)
+		return err == nil
+	})
+	waitLive(t, cs)
 }

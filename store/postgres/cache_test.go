@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -250,5 +252,26 @@ func TestCacheInvalidation(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// TestCacheDocsSQL: the SQL that docs/cache.md prints for migrations is
+// the SQL InstallCacheTrigger runs.
+func TestCacheDocsSQL(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "cache.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlx.Open("postgres", pgtest.DSN()) // not connected
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	q, err := postgres.New(db, adapter.Prisma).CacheTriggerSQL("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(doc), "```sql\n"+q+"```") {
+		t.Errorf("docs/cache.md does not print the Prisma flavour's trigger SQL; it is:\n%s", q)
 	}
 }

@@ -25,7 +25,7 @@ import (
 
 func main() {
 	db := flag.String("db", "postgres", "postgres or sqlite")
-	mode := flag.String("mode", "ours", "ours, scs or none")
+	mode := flag.String("mode", "ours", "ours, cached (ours with the validation cache; postgres only), scs or none")
 	addr := flag.String("addr", "127.0.0.1:0", "listen address (loopback only)")
 	flag.Parse()
 	if err := run(*db, *mode, *addr); err != nil {
@@ -51,6 +51,12 @@ func run(dbn, mode, addr string) error {
 	case "ours":
 		m := session.NewManager(bench.Store(d, f.X, adapter.Prisma), session.Config{})
 		h = m.Middleware(bench.ReadUser)
+	case "cached":
+		var stop func()
+		if h, stop, err = bench.Cached(ctx, f, f.X); err != nil {
+			return err
+		}
+		defer stop()
 	case "scs":
 		h = bench.SCSReadUser(bench.SCS(d, f.X.DB))
 		cookie = "session=" + f.SCSToken
