@@ -404,6 +404,24 @@ func (c *CachedStore) UpdateUser(ctx context.Context, u session.User, fields ses
 	return c.Store.UpdateUser(ctx, u, fields)
 }
 
+// DeleteExpired implements session.ExpiredDeleter and evicts the cached
+// sessions that had expired by now, so that a swept row is not read back
+// from memory (the Manager refuses an expired entry anyway).
+func (c *CachedStore) DeleteExpired(ctx context.Context, now time.Time, limit int) (int64, error) {
+	n, err := c.Store.DeleteExpired(ctx, now, limit)
+	if n > 0 {
+		c.mu.Lock()
+		c.global++
+		for t, e := range c.entries {
+			if e.s.Expires.Before(now) && c.removeLocked(t) {
+				c.evictions.Add(1)
+			}
+		}
+		c.mu.Unlock()
+	}
+	return n, err
+}
+
 // DeleteUser implements session.Adapter and evicts the user's sessions.
 func (c *CachedStore) DeleteUser(ctx context.Context, id string) error {
 	defer c.evictUser(id)

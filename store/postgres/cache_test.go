@@ -14,6 +14,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/nextsession/nextsession/adapter"
+	"github.com/nextsession/nextsession/adapter/adaptertest"
 	"github.com/nextsession/nextsession/session"
 	"github.com/nextsession/nextsession/store/postgres"
 	"github.com/nextsession/nextsession/store/postgres/pgtest"
@@ -273,5 +274,59 @@ func TestCacheDocsSQL(t *testing.T) {
 	}
 	if !strings.Contains(string(doc), "```sql\n"+q+"```") {
 		t.Errorf("docs/cache.md does not print the Prisma flavour's trigger SQL; it is:\n%s", q)
+	}
+}
+
+// TestCacheConformance runs the shared adapter suite on a CachedStore: the
+// cache keeps every promise of session.Adapter, reads after its own writes
+// included.
+func TestCacheConformance(t *testing.T) {
+	for _, f := range []adapter.Flavour{adapter.Prisma, adapter.PgAdapter, adapter.Drizzle} {
+		t.Run(f.Name, func(t *testing.T) {
+			e := newCacheEnv(t, strings.ReplaceAll(f.Name, "-", "_")+"_conf", f)
+			in := e.instance(t, nil)
+			tb := f.Tables
+			truncate := `TRUNCATE ` + strings.Join([]string{adapter.Quote(tb.Session), adapter.Quote(tb.Account),
+				adapter.Quote(tb.VerificationToken), adapter.Quote(tb.User)}, ", ") + ` RESTART IDENTITY CASCADE`
+			adaptertest.Run(t, adaptertest.Config{
+				Flavour: f,
+				New: func(t *testing.T) session.Adapter {
+					if _, err := e.db.Exec(truncate); err != nil {
+						t.Fatal(err)
+					}
+					// The TRUNCATE's notification empties the cache.
+					if err := in.st.Sync(context.Background()); err != nil {
+						t.Fatal(err)
+					}
+					return in.st
+				},
+			})
+			t.Logf("cache: %+v", in.st.Stats())
+		})
+	}
+}
+
+// TestCacheHostileTokens: tokens that cannot be stored are not found, and
+// cached nothing; the cache stays usable.
+func TestCacheHostileTokens(t *testing.T) {
+	e := newCacheEnv(t, "hostile", adapter.Prisma)
+	in := e.instance(t, nil)
+	ctx := context.Background()
+	for _, tok := range []string{"", "\x00", "\xff\xfe", "a\x00b", strings.Repeat("x", 1<<16), "' OR 1=1 --", "s:" + strings.Repeat("0", 64)} {
+		if _, _, err := in.st.GetSessionAndUser(ctx, tok); !errors.Is(err, session.ErrNotFound) {
+			t.Errorf("token %q: %v, want ErrNotFound", tok, err)
+		}
+		if err := in.st.DeleteSession(ctx, tok); err != nil {
+			t.Errorf("deleting token %q: %v", tok, err)
+		}
+	}
+	if n := in.st.Stats().Entries; n != 0 {
+		t.Errorf("%d entries after hostile tokens", n)
+	}
+	tok, _ := e.login(t, in, "after@example.com")
+	for range 2 {
+		if _, ok := accepted(t, in, tok); !ok {
+			t.Fatal("a real session is refused after hostile tokens")
+		}
 	}
 }

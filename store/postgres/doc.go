@@ -26,4 +26,14 @@
 //
 // For tables made by Prisma, call only [Store.CreateIndexes], or nothing.
 // [Store.Verify] checks at start-up that the tables have the flavour's shape.
+//
+// # Validation cache
+//
+// [NewCache] puts a [CachedStore] in front of a Store: validations are
+// answered from memory, and a trigger ([Store.InstallCacheTrigger], or the
+// SQL of [Store.CacheTriggerSQL] in a migration) notifies every instance's
+// listener of each deletion or change, whoever made it. While the listener
+// cannot prove within [CacheConfig.Bound] that it hears the database, the
+// cache is bypassed. Postgres only; docs/cache.md has the details and the
+// SQL, SECURITY.md what happens when each part fails.
 package postgres
