@@ -113,7 +113,7 @@ const down = int64(^uint64(0) >> 1)
 // pooler on ListenDSN, say): no cache is better than one no revocation
 // reaches.
 //
-// Once running, the cache is bypassed (every validation reads the
+// The cache is live when NewCache returns. Once running, it is bypassed (every validation reads the
 // database) while the listener is down, reconnecting, or has not seen its
 // own heartbeat within cfg.Bound; it is emptied whenever the connection is
 // lost, since notifications may have been missed. Stop the listener with

@@ -78,7 +78,7 @@ func (c *CachedStore) connectTimeout() time.Duration { return max(5*c.cfg.Bound,
 // start opens the first connection and proves that a notification sent
 // through the store's own database reaches it: through a transaction
 // pooler it would not, since the LISTEN stays on whichever server
-// connection ran it.
+// connection ran it. The cache is live when it returns.
 func (c *CachedStore) start(ctx context.Context) (*listenConn, error) {
 	conn, err := c.dial()
 	if err != nil {
@@ -88,6 +88,7 @@ func (c *CachedStore) start(ctx context.Context) (*listenConn, error) {
 	wait := max(c.cfg.Bound, 2*time.Second)
 	pctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
+	sent := c.mono()
 	if _, err := c.DB().ExecContext(pctx, `SELECT pg_notify($1, $2)`, c.cfg.Channel, probe); err != nil {
 		conn.lc.Close()
 		return nil, fmt.Errorf("%w: sending a probe notification: %v", ErrCacheListener, err)
@@ -99,7 +100,10 @@ func (c *CachedStore) start(ctx context.Context) (*listenConn, error) {
 				return nil, fmt.Errorf("%w: the listener's connection ended: %v", ErrCacheListener, conn.lc.Err())
 			}
 			if n.Extra == probe {
-				c.up()
+				// The probe proves what a heartbeat proves (nothing has
+				// been cached yet): the cache is live at once.
+				c.upSince.Store(sent)
+				c.lastHB.Store(sent)
 				return conn, nil
 			}
 		case <-pctx.Done():

@@ -80,7 +80,9 @@ func (e *cacheEnv) instance(t *testing.T, change func(*postgres.CacheConfig)) *i
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cs.Close() })
-	waitLive(t, cs)
+	if !cs.Live() {
+		t.Fatalf("NewCache returned a cache that is not live: %+v", cs.Stats())
+	}
 	return &instance{st: cs, m: session.NewManager(cs, session.Config{})}
 }
 
