@@ -346,3 +346,70 @@ func TestCacheHostileTokens(t *testing.T) {
 		}
 	}
 }
+
+// TestCacheNextAuthRules: on a hit the Manager still applies NextAuth's
+// rules: a session due for its sliding update is written to the database
+// (and the entry evicted, so the next read takes the new row), and an
+// expired one is refused and deleted, whatever the cache holds.
+func TestCacheNextAuthRules(t *testing.T) {
+	e := newCacheEnv(t, "rules", adapter.Prisma)
+	in := e.instance(t, nil)
+	ctx := context.Background()
+	start := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	now := start
+	m := session.NewManager(in.st, session.Config{Now: func() time.Time { return now }, UpdateAge: time.Hour})
+	u, err := in.st.CreateUser(ctx, session.User{Email: "rules@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	s, err := m.Create(ctx, w, httptest.NewRequest("POST", "/login", nil), u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cookie := w.Result().Cookies()[0].Value
+	rowExpires := func() time.Time {
+		var exp time.Time
+		if err := e.db.Get(&exp, `SELECT "expires" FROM "Session" WHERE "sessionToken" = $1`, s.Token); err != nil {
+			t.Fatal(err)
+		}
+		return exp.UTC()
+	}
+	validate := func() (session.Result, error) { return m.Validate(ctx, cookie) }
+	for range 2 {
+		if _, err := validate(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hits := in.st.Stats().Hits
+	if hits == 0 {
+		t.Fatal("no hit")
+	}
+
+	now = start.Add(2 * time.Hour) // due for update
+	res, err := validate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := now.Add(session.DefaultMaxAge)
+	if !res.Session.Expires.Equal(want) || !rowExpires().Equal(want) {
+		t.Fatalf("after a due hit: result expires %v, row %v; want %v", res.Session.Expires, rowExpires(), want)
+	}
+	if in.st.Stats().Hits != hits+1 {
+		t.Error("the due validation was not answered from the cache before its update")
+	}
+	res, err = validate() // the entry was evicted: this read takes the new row
+	if err != nil || !res.ReadExpires.Equal(want) {
+		t.Fatalf("after the update: read expires %v (%v), want %v", res.ReadExpires, err, want)
+	}
+
+	now = want.Add(time.Millisecond) // expired, while still cached
+	if _, err := validate(); !errors.Is(err, session.ErrNoSession) {
+		t.Fatalf("an expired cached session: %v, want ErrNoSession", err)
+	}
+	var n int
+	e.db.Get(&n, `SELECT count(*) FROM "Session" WHERE "sessionToken" = $1`, s.Token)
+	if n != 0 {
+		t.Error("the expired session's row was not deleted")
+	}
+}
