@@ -35,29 +35,41 @@ type tableTrigger struct {
 
 type namedTrigger struct{ name, create string }
 
+// cachedColumns names the columns whose values a cached entry copies.
+type cachedColumns struct {
+	token, userID, expires, createdAt     string // of Session
+	id, name, email, emailVerified, image string // of User
+}
+
+func columnsOf(f adapter.Flavour) cachedColumns {
+	c := cachedColumns{token: "sessionToken", userID: "userId", expires: "expires",
+		id: "id", name: "name", email: "email", emailVerified: "emailVerified", image: "image"}
+	if f.SessionCreatedAt {
+		c.createdAt = "createdAt"
+	}
+	return c
+}
+
 // cacheTriggers builds the triggers of flavour f that notify channel.
 func cacheTriggers(f adapter.Flavour, channel string) []tableTrigger {
 	col := adapter.Quote
+	c := columnsOf(f)
 	notify := func(payload string) string {
 		return fmt.Sprintf(`PERFORM pg_notify('%s', %s)`, channel, payload)
 	}
 	tokenHash := func(row string) string {
-		return fmt.Sprintf(`'%s' || encode(sha256(convert_to(%s.%s, 'UTF8')), 'hex')`, payloadSession, row, col("sessionToken"))
+		return fmt.Sprintf(`'%s' || encode(sha256(convert_to(%s.%s, 'UTF8')), 'hex')`, payloadSession, row, col(c.token))
 	}
-	S, U := col(f.Tables.Session), col(f.Tables.User)
-	sfn, ufn := col(f.Tables.Session+"_nextsession_notify"), col(f.Tables.User+"_nextsession_notify")
+	S, U := adapter.Quote(f.Tables.Session), adapter.Quote(f.Tables.User)
+	sfn, ufn := adapter.Quote(f.Tables.Session+"_nextsession_notify"), adapter.Quote(f.Tables.User+"_nextsession_notify")
 
-	// What a cached entry copies from Session and User.
-	scols := []string{"sessionToken", "userId", "expires"}
-	if f.SessionCreatedAt {
-		scols = append(scols, "createdAt")
-	}
-	for _, c := range []string{f.Device.UserAgent, f.Device.IP} {
-		if c != "" {
-			scols = append(scols, c)
+	scols := []string{c.token, c.userID, c.expires}
+	for _, x := range []string{c.createdAt, f.Device.UserAgent, f.Device.IP} {
+		if x != "" {
+			scols = append(scols, x)
 		}
 	}
-	ucols := []string{"id", "name", "email", "emailVerified", "image"}
+	ucols := []string{c.id, c.name, c.email, c.emailVerified, c.image}
 	changed := func(cols []string) (of, when string) {
 		var a, b []string
 		for _, c := range cols {
@@ -92,7 +104,7 @@ BEGIN
   END IF;
   RETURN NULL;
 END
-`, notify(`'`+payloadFlush+`'`), notify(fmt.Sprintf(`'%s' || OLD.%s::text`, payloadUser, col("id"))))
+`, notify(`'`+payloadFlush+`'`), notify(fmt.Sprintf(`'%s' || OLD.%s::text`, payloadUser, col(c.id))))
 
 	sof, swhen := changed(scols)
 	uof, uwhen := changed(ucols)
