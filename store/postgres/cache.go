@@ -68,8 +68,9 @@ var ErrCacheListener = errors.New("postgres: cache listener")
 // evicts the entry. See NewCache for the guarantees.
 type CachedStore struct {
 	*Store
-	cfg CacheConfig
-	id  string // names this instance's heartbeats
+	cfg       CacheConfig
+	listenDSN string // cfg.ListenDSN with a connect_timeout
+	id        string // names this instance's heartbeats
 
 	base    time.Time    // monotonic origin of the times below
 	upSince atomic.Int64 // when the listener was last (re)connected; maxInt64 while down
@@ -162,6 +163,7 @@ func NewCache(ctx context.Context, st *Store, cfg CacheConfig) (*CachedStore, er
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 	}
+	c.listenDSN = withConnectTimeout(cfg.ListenDSN, c.connectTimeout())
 	c.upSince.Store(down)
 	conn, err := c.start(ctx)
 	if err != nil {

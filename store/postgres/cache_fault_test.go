@@ -26,6 +26,7 @@ const (
 	randSessions    = 200
 	randRevocations = 2000
 	randValidators  = 1 // goroutines per instance
+	randBound       = 200 * time.Millisecond
 )
 
 // TestCacheRandomized interleaves thousands of revocations, by three
@@ -48,6 +49,7 @@ func randomized(t *testing.T, mode string) {
 	var ins []*instance
 	for range 3 {
 		ins = append(ins, e.instance(t, func(c *postgres.CacheConfig) {
+			c.Bound = randBound
 			if mode == "blackhole" {
 				p := newStallProxy(t)
 				proxies = append(proxies, p)
@@ -55,7 +57,7 @@ func randomized(t *testing.T, mode string) {
 			}
 		}))
 	}
-	bound := e.config().Bound
+	bound := randBound
 	ctx := context.Background()
 	S := adapter.Quote(f.Tables.Session)
 

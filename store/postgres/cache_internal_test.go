@@ -123,3 +123,16 @@ func TestCacheEvictions(t *testing.T) {
 		t.Fatal("live with a heartbeat older than the bound")
 	}
 }
+
+func TestWithConnectTimeout(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"postgres://u@h:5432/db?sslmode=disable", "postgres://u@h:5432/db?connect_timeout=5&sslmode=disable"},
+		{"postgres://u@h/db?connect_timeout=2", "postgres://u@h/db?connect_timeout=2"},
+		{"host=h dbname=db", "host=h dbname=db connect_timeout=5"},
+		{"host=h connect_timeout=9", "host=h connect_timeout=9"},
+	} {
+		if got := withConnectTimeout(tc.in, 5*time.Second); got != tc.want {
+			t.Errorf("withConnectTimeout(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

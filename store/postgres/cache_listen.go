@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -37,7 +38,7 @@ func (c *CachedStore) dial() (*listenConn, error) {
 	ch := make(chan result, 1)
 	go func() {
 		notes := make(chan *pq.Notification, 64)
-		lc, err := pq.NewListenerConn(c.cfg.ListenDSN, notes)
+		lc, err := pq.NewListenerConn(c.listenDSN, notes)
 		if err != nil {
 			ch <- result{err: err}
 			return
@@ -72,6 +73,25 @@ func (c *CachedStore) dial() (*listenConn, error) {
 }
 
 var errStopped = fmt.Errorf("%w: closed", ErrCacheListener)
+
+// withConnectTimeout returns dsn with a connect_timeout of d when it has
+// none, so that a connection attempt abandoned by dial (a server that
+// accepts and never answers) ends by itself instead of holding a
+// goroutine.
+func withConnectTimeout(dsn string, d time.Duration) string {
+	cfg, err := pq.NewConfig(dsn)
+	if err != nil || cfg.ConnectTimeout > 0 {
+		return dsn
+	}
+	secs := strconv.Itoa(int(d.Round(time.Second) / time.Second))
+	if u, err := url.Parse(dsn); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
+		q := u.Query()
+		q.Set("connect_timeout", secs)
+		u.RawQuery = q.Encode()
+		return u.String()
+	}
+	return dsn + " connect_timeout=" + secs
+}
 
 func (c *CachedStore) connectTimeout() time.Duration { return max(5*c.cfg.Bound, 5*time.Second) }
 

@@ -56,7 +56,6 @@ func (e *cacheEnv) config() postgres.CacheConfig {
 	return postgres.CacheConfig{
 		ListenDSN: pgtest.WithSchema(pgtest.DSN(), e.schema),
 		Channel:   e.schema,
-		Bound:     200 * time.Millisecond,
 	}
 }
 
@@ -147,21 +146,24 @@ func TestCacheInvalidation(t *testing.T) {
 			ctx := context.Background()
 			S, U := adapter.Quote(f.Tables.Session), adapter.Quote(f.Tables.User)
 
-			warm := func(token string) {
+			warm := func(t *testing.T, token string) {
 				t.Helper()
 				for _, in := range []*instance{a, b} {
 					before := in.st.Stats().Hits
-					for range 2 {
+					// A heartbeat late past the bound on a loaded machine
+					// bypasses the cache for a while: wait it out.
+					for try := 0; in.st.Stats().Hits <= before; try++ {
+						if try == 10 {
+							t.Fatalf("no validation was a hit: %+v", in.st.Stats())
+						}
+						waitLive(t, in.st)
 						if _, ok := accepted(t, in, token); !ok {
 							t.Fatal("a fresh session is refused")
 						}
 					}
-					if in.st.Stats().Hits <= before {
-						t.Fatalf("the second validation was not a hit: %+v", in.st.Stats())
-					}
 				}
 			}
-			refusedByAll := func(what, token string) {
+			refusedByAll := func(t *testing.T, what, token string) {
 				t.Helper()
 				for i, in := range []*instance{a, b} {
 					eventually(t, fmt.Sprintf("%s seen by instance %d", what, i), func() bool {
@@ -173,7 +175,7 @@ func TestCacheInvalidation(t *testing.T) {
 
 			t.Run("revoke_on_other_instance", func(t *testing.T) {
 				tok, _ := e.login(t, a, "r1@example.com")
-				warm(tok)
+				warm(t, tok)
 				if err := b.m.Revoke(ctx, tok); err != nil {
 					t.Fatal(err)
 				}
@@ -181,35 +183,35 @@ func TestCacheInvalidation(t *testing.T) {
 				if _, ok := accepted(t, b, tok); ok {
 					t.Fatal("the revoking instance still accepts the session")
 				}
-				refusedByAll("Revoke", tok)
+				refusedByAll(t, "Revoke", tok)
 			})
 			t.Run("sql_delete", func(t *testing.T) {
 				tok, _ := e.login(t, a, "r2@example.com")
-				warm(tok)
+				warm(t, tok)
 				if _, err := e.db.Exec(`DELETE FROM `+S+` WHERE "sessionToken" = $1`, tok); err != nil {
 					t.Fatal(err)
 				}
-				refusedByAll("DELETE", tok)
+				refusedByAll(t, "DELETE", tok)
 			})
 			t.Run("sql_expire", func(t *testing.T) {
 				tok, _ := e.login(t, a, "r3@example.com")
-				warm(tok)
+				warm(t, tok)
 				if _, err := e.db.Exec(`UPDATE `+S+` SET "expires" = '2001-01-01' WHERE "sessionToken" = $1`, tok); err != nil {
 					t.Fatal(err)
 				}
-				refusedByAll("UPDATE expires", tok)
+				refusedByAll(t, "UPDATE expires", tok)
 			})
 			t.Run("revoke_user", func(t *testing.T) {
 				tok, u := e.login(t, a, "r4@example.com")
-				warm(tok)
+				warm(t, tok)
 				if n, err := a.m.RevokeUser(ctx, u.ID); err != nil || n != 1 {
 					t.Fatalf("RevokeUser = %d, %v", n, err)
 				}
-				refusedByAll("RevokeUser", tok)
+				refusedByAll(t, "RevokeUser", tok)
 			})
 			t.Run("user_update", func(t *testing.T) {
 				tok, u := e.login(t, a, "r5@example.com")
-				warm(tok)
+				warm(t, tok)
 				if _, err := e.db.Exec(`UPDATE `+U+` SET "email" = 'new@example.com' WHERE "id" = $1`, u.ID); err != nil {
 					t.Fatal(err)
 				}
@@ -222,34 +224,34 @@ func TestCacheInvalidation(t *testing.T) {
 			})
 			t.Run("user_delete", func(t *testing.T) {
 				tok, u := e.login(t, a, "r6@example.com")
-				warm(tok)
+				warm(t, tok)
 				if err := e.st.DeleteUser(ctx, u.ID); err != nil { // not through the cache
 					t.Fatal(err)
 				}
-				refusedByAll("DeleteUser", tok)
+				refusedByAll(t, "DeleteUser", tok)
 			})
 			t.Run("truncate", func(t *testing.T) {
 				tok, _ := e.login(t, a, "r7@example.com")
-				warm(tok)
+				warm(t, tok)
 				flushes := b.st.Stats().Flushes
 				if _, err := e.db.Exec(`TRUNCATE ` + S); err != nil {
 					t.Fatal(err)
 				}
-				refusedByAll("TRUNCATE", tok)
+				refusedByAll(t, "TRUNCATE", tok)
 				if b.st.Stats().Flushes == flushes {
 					t.Error("TRUNCATE did not empty the other instance's cache")
 				}
 			})
 			t.Run("unchanged_columns_keep_entries", func(t *testing.T) {
 				tok, u := e.login(t, a, "r8@example.com")
-				warm(tok)
+				warm(t, tok)
 				ev := b.st.Stats().Evictions
 				// A write that changes nothing a cached entry holds sends nothing.
 				if _, err := e.db.Exec(`UPDATE `+U+` SET "email" = "email" WHERE "id" = $1`, u.ID); err != nil {
 					t.Fatal(err)
 				}
 				tok2, _ := e.login(t, a, "r9@example.com") // its notification-free insert comes after
-				warm(tok2)
+				warm(t, tok2)
 				if n := b.st.Stats().Evictions; n != ev {
 					t.Errorf("%d evictions for writes that changed nothing cached", n-ev)
 				}
@@ -376,6 +378,7 @@ func TestCacheNextAuthRules(t *testing.T) {
 		return exp.UTC()
 	}
 	validate := func() (session.Result, error) { return m.Validate(ctx, cookie) }
+	waitLive(t, in.st)
 	for range 2 {
 		if _, err := validate(); err != nil {
 			t.Fatal(err)
@@ -387,6 +390,7 @@ func TestCacheNextAuthRules(t *testing.T) {
 	}
 
 	now = start.Add(2 * time.Hour) // due for update
+	waitLive(t, in.st)
 	res, err := validate()
 	if err != nil {
 		t.Fatal(err)
