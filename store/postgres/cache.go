@@ -72,9 +72,10 @@ type CachedStore struct {
 	listenDSN string // cfg.ListenDSN with a connect_timeout
 	id        string // names this instance's heartbeats
 
-	base    time.Time    // monotonic origin of the times below
-	upSince atomic.Int64 // when the listener was last (re)connected; maxInt64 while down
-	lastHB  atomic.Int64 // send time of the newest own heartbeat received
+	base      time.Time    // monotonic origin of the times below
+	upSince   atomic.Int64 // when the listener was last (re)connected; maxInt64 while down
+	lastHB    atomic.Int64 // send time of the newest own heartbeat received
+	triggerOK atomic.Bool  // the trigger was found at the last check
 
 	mu      sync.RWMutex
 	entries map[string]cacheEntry // by stored token
@@ -164,6 +165,7 @@ func NewCache(ctx context.Context, st *Store, cfg CacheConfig) (*CachedStore, er
 		done:     make(chan struct{}),
 	}
 	c.listenDSN = withConnectTimeout(cfg.ListenDSN, c.connectTimeout())
+	c.triggerOK.Store(true)
 	c.upSince.Store(down)
 	conn, err := c.start(ctx)
 	if err != nil {
@@ -261,7 +263,7 @@ func (c *CachedStore) mono() int64 { return int64(time.Since(c.base)) }
 
 func (c *CachedStore) live(now int64) bool {
 	hb := c.lastHB.Load()
-	return hb >= c.upSince.Load() && now-hb < int64(c.cfg.Bound)
+	return hb >= c.upSince.Load() && now-hb < int64(c.cfg.Bound) && c.triggerOK.Load()
 }
 
 // GetSessionAndUser implements session.Store: from memory while the cache

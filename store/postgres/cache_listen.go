@@ -187,8 +187,24 @@ func (c *CachedStore) serve(conn *listenConn) {
 	sending := false
 	hbDone := make(chan struct{}, 1)
 	since := c.mono()
+	check := time.NewTicker(10 * c.cfg.Bound)
+	defer check.Stop()
+	checked := make(chan error, 1)
+	checking := false
 	for {
 		select {
+		case <-check.C:
+			if !checking {
+				checking = true
+				go func() {
+					ctx, cancel := context.WithTimeout(context.Background(), c.connectTimeout())
+					defer cancel()
+					checked <- c.checkCacheTrigger(ctx, c.cfg.Channel)
+				}()
+			}
+		case err := <-checked:
+			checking = false
+			c.setTrigger(err == nil)
 		case <-c.stop:
 			return
 		case n, ok := <-conn.notes:
@@ -220,6 +236,15 @@ func (c *CachedStore) serve(conn *listenConn) {
 				hbDone <- struct{}{}
 			}()
 		}
+	}
+}
+
+// setTrigger records whether the trigger is there. A change either way
+// empties the cache: without the trigger other writers go unheard, and
+// what they did meanwhile was never notified.
+func (c *CachedStore) setTrigger(ok bool) {
+	if c.triggerOK.Swap(ok) != ok {
+		c.flush()
 	}
 }
 

@@ -192,12 +192,15 @@ func TestCacheTrigger(t *testing.T) {
 		t.Errorf("NewCache without ListenDSN: %v", err)
 	}
 
+	// A running cache notices the removal, and stops answering from memory.
+	running := e.instance(t, func(c *postgres.CacheConfig) { c.Bound = 100 * time.Millisecond })
 	if err := e.st.RemoveCacheTrigger(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.st.RemoveCacheTrigger(ctx); err != nil {
 		t.Fatal("removing again:", err)
 	}
+	eventually(t, "the running cache noticing the removal", func() bool { return !running.st.Live() })
 	if n := count(); n != 0 {
 		t.Fatalf("%d triggers left", n)
 	}
@@ -219,4 +222,5 @@ func TestCacheTrigger(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.instance(t, nil)
+	waitLive(t, running.st) // and the running one takes it back
 }
