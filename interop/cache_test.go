@@ -71,9 +71,9 @@ const (
 // by each of three Go instances whose caches hold the session, when the
 // revocation is made by another Go instance, by the real Auth.js
 // (sign-out) and by a plain SQL DELETE, on pg-adapter's tables. The
-// figures go to BENCHMARKS.md; the test fails only when a refusal comes
-// later than the cache's bound, which the cache guarantees whatever the
-// load.
+// figures go to BENCHMARKS.md; the test fails only when a validation that
+// began later than the cache's bound after the revocation accepts the
+// session, which the cache guarantees whatever the load.
 func TestCachePropagation(t *testing.T) {
 	requireAuthjs(t)
 	e := newEnv(t, "postgres")
@@ -115,18 +115,23 @@ func TestCachePropagation(t *testing.T) {
 			}
 			// Each watcher polls until it refuses the session.
 			refused := make([]time.Time, len(watchers))
+			lastAccepted := make([]time.Time, len(watchers)) // start of the last validation that accepted
 			var wg sync.WaitGroup
 			start := make(chan struct{})
 			for i, m := range watchers {
 				wg.Go(func() {
 					<-start
 					for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+						began := time.Now()
 						_, err := m.Validate(ctx, cookie.Value)
 						if errors.Is(err, session.ErrNoSession) {
 							refused[i] = time.Now()
 							return
 						}
-						time.Sleep(50 * time.Microsecond)
+						if err == nil {
+							lastAccepted[i] = began
+						}
+						time.Sleep(200 * time.Microsecond)
 					}
 				})
 			}
@@ -166,8 +171,8 @@ func TestCachePropagation(t *testing.T) {
 					t.Fatalf("%s: instance %d still accepts the revoked session after 10 s", writer, i)
 				}
 				d := max(at.Sub(t0), 0)
-				if d > bound+50*time.Millisecond {
-					t.Errorf("%s: instance %d refused the session %v after the revocation, past the bound %v", writer, i, d, bound)
+				if late := lastAccepted[i].Sub(t0); late > bound {
+					t.Errorf("%s: instance %d accepted the session in a validation that began %v after the revocation, past the bound %v", writer, i, late, bound)
 				}
 				all = append(all, d)
 			}
