@@ -28,6 +28,16 @@ type listenConn struct {
 	notes chan *pq.Notification
 }
 
+// close closes the connection and drops what it still delivers: its
+// reader blocks on a full channel otherwise, and would never end.
+func (l *listenConn) close() {
+	l.lc.Close()
+	go func() {
+		for range l.notes {
+		}
+	}()
+}
+
 // dial connects and LISTENs, giving up after the bound (a black-holed
 // server accepts and never answers).
 func (c *CachedStore) dial() (*listenConn, error) {
@@ -44,7 +54,7 @@ func (c *CachedStore) dial() (*listenConn, error) {
 			return
 		}
 		if _, err := lc.Listen(c.cfg.Channel); err != nil {
-			lc.Close()
+			(&listenConn{lc, notes}).close()
 			ch <- result{err: err}
 			return
 		}
@@ -58,14 +68,14 @@ func (c *CachedStore) dial() (*listenConn, error) {
 	case <-timeout.C:
 		go func() { // close it whenever it comes
 			if r := <-ch; r.conn != nil {
-				r.conn.lc.Close()
+				r.conn.close()
 			}
 		}()
 		return nil, fmt.Errorf("no answer from the database within %v", c.connectTimeout())
 	case <-c.stop:
 		go func() {
 			if r := <-ch; r.conn != nil {
-				r.conn.lc.Close()
+				r.conn.close()
 			}
 		}()
 		return nil, errStopped
@@ -110,7 +120,7 @@ func (c *CachedStore) start(ctx context.Context) (*listenConn, error) {
 	defer cancel()
 	sent := c.mono()
 	if _, err := c.DB().ExecContext(pctx, `SELECT pg_notify($1, $2)`, c.cfg.Channel, probe); err != nil {
-		conn.lc.Close()
+		conn.close()
 		return nil, fmt.Errorf("%w: sending a probe notification: %v", ErrCacheListener, err)
 	}
 	for {
@@ -127,7 +137,7 @@ func (c *CachedStore) start(ctx context.Context) (*listenConn, error) {
 				return conn, nil
 			}
 		case <-pctx.Done():
-			conn.lc.Close()
+			conn.close()
 			return nil, fmt.Errorf("%w: a notification sent through the store's database did not reach the listener within %v; "+
 				"ListenDSN must be a direct connection to the same database (a transaction pooler such as PgBouncer in transaction mode cannot carry LISTEN)",
 				ErrCacheListener, wait)
@@ -156,7 +166,7 @@ func (c *CachedStore) run(conn *listenConn) {
 	for {
 		if conn != nil {
 			c.serve(conn)
-			conn.lc.Close()
+			conn.close()
 			c.markDown()
 			backoff = c.cfg.Bound / 10
 		}
