@@ -69,8 +69,9 @@ var ErrCacheListener = errors.New("postgres: cache listener")
 type CachedStore struct {
 	*Store
 	cfg       CacheConfig
-	listenDSN string // cfg.ListenDSN with a connect_timeout
-	id        string // names this instance's heartbeats
+	listenDSN string   // cfg.ListenDSN with a connect_timeout
+	id        string   // names this instance's heartbeats and probes
+	key       [32]byte // signs them
 
 	base      time.Time    // monotonic origin of the times below
 	upSince   atomic.Int64 // when the listener was last (re)connected; maxInt64 while down
@@ -164,6 +165,9 @@ func NewCache(ctx context.Context, st *Store, cfg CacheConfig) (*CachedStore, er
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 	}
+	if _, err := rand.Read(c.key[:]); err != nil {
+		return nil, err
+	}
 	c.listenDSN = withConnectTimeout(cfg.ListenDSN, c.connectTimeout())
 	c.triggerOK.Store(true)
 	c.upSince.Store(down)
@@ -204,7 +208,7 @@ func (c *CachedStore) Sync(ctx context.Context) error {
 		delete(c.syncWait, seq)
 		c.syncMu.Unlock()
 	}()
-	if _, err := c.DB().ExecContext(ctx, `SELECT pg_notify($1, $2)`, c.cfg.Channel, fmt.Sprintf("%s%s:%d", payloadProbe, c.id, seq)); err != nil {
+	if _, err := c.DB().ExecContext(ctx, `SELECT pg_notify($1, $2)`, c.cfg.Channel, c.own(payloadProbe, seq)); err != nil {
 		return fmt.Errorf("postgres: cache sync: %w", err)
 	}
 	select {

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -23,6 +24,7 @@ func bareCache(max int) *CachedStore {
 	}
 	c.upSince.Store(0)
 	c.lastHB.Store(1)
+	c.triggerOK.Store(true)
 	return c
 }
 
@@ -104,12 +106,30 @@ func TestCacheEvictions(t *testing.T) {
 	if len(c.entries) != 1 || !c.cached("t3") || len(c.byHash) != 1 || len(c.byUser) != 1 {
 		t.Fatalf("after evicting u1: entries %d, byHash %d, byUser %d", len(c.entries), len(c.byHash), len(c.byUser))
 	}
-	// Another instance's heartbeat and probes change nothing.
-	c.apply(payloadHeartbeat + "other:99999999999")
-	c.apply(payloadProbe + "x")
-	if !c.cached("t3") || c.lastHB.Load() != 1 {
-		t.Fatal("another instance's heartbeat was taken for ours")
+	// Another instance's heartbeats and probes, and forged ones (anyone
+	// who can connect may NOTIFY), change nothing.
+	now := uint64(c.mono())
+	other := bareCache(3)
+	other.id = "other"
+	forged := c.own(payloadHeartbeat, now)
+	forged = forged[:strings.LastIndexByte(forged, ':')+1] + strings.Repeat("0", 32)
+	for _, p := range []string{
+		other.own(payloadHeartbeat, now),             // another instance's
+		payloadHeartbeat + "test:" + fmt.Sprint(now), // unsigned
+		forged, // wrong MAC
+		c.own(payloadHeartbeat, now+uint64(time.Hour)), // sent in the future
+		payloadHeartbeat + "test", payloadHeartbeat + "test:x:y", payloadProbe + "x", payloadProbe + "test:1:zz",
+	} {
+		c.apply(p)
+		if !c.cached("t3") || c.lastHB.Load() != 1 {
+			t.Fatalf("payload %q was taken for our heartbeat, or emptied the cache", p)
+		}
 	}
+	c.apply(c.own(payloadHeartbeat, now))
+	if c.lastHB.Load() != int64(now) {
+		t.Fatal("our own heartbeat was not taken")
+	}
+	c.lastHB.Store(1)
 	// Hostile payloads empty the cache rather than panic.
 	for _, p := range []string{"s:", "s:" + string(make([]byte, 200)), "h:test:notanumber", "u:", "x", ""} {
 		c.testRead("t3", "u2")()

@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"net/url"
@@ -18,9 +20,36 @@ const (
 	payloadSession   = "s:" // + hex SHA-256 of the stored token
 	payloadUser      = "u:" // + user id
 	payloadFlush     = "t"  // TRUNCATE, or a DELETE of many rows
-	payloadHeartbeat = "h:" // + instance id + ":" + send time
-	payloadProbe     = "p:" // + instance id + ":" + Sync's number, sent through the store's database
+	payloadHeartbeat = "h:" // + instance id + ":" + send time + ":" + MAC
+	payloadProbe     = "p:" // + instance id + ":" + Sync's number + ":" + MAC, sent through the store's database
 )
+
+// own returns this instance's signed payload of kind (payloadHeartbeat or
+// payloadProbe) for n. Any role that can connect may NOTIFY on the
+// channel: a forged heartbeat with a late send time would stretch the
+// bound, a forged probe would end Sync early. Other payloads can only
+// evict, which is safe.
+func (c *CachedStore) own(kind string, n uint64) string {
+	body := kind + c.id + ":" + strconv.FormatUint(n, 10)
+	return body + ":" + c.mac(body)
+}
+
+func (c *CachedStore) mac(body string) string {
+	m := hmac.New(sha256.New, c.key[:])
+	m.Write([]byte(body))
+	return hex.EncodeToString(m.Sum(nil)[:16])
+}
+
+// parseOwn returns n from a payload of kind that own made here; ok is
+// false for another instance's payload or a forged one.
+func (c *CachedStore) parseOwn(kind, payload string) (n uint64, ok bool) {
+	i := strings.LastIndexByte(payload, ':')
+	if i < 0 || !strings.HasPrefix(payload, kind+c.id+":") || !hmac.Equal([]byte(payload[i+1:]), []byte(c.mac(payload[:i]))) {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(payload[len(kind)+len(c.id)+1:i], 10, 64)
+	return n, err == nil
+}
 
 // listenConn is one connection of the listener and its notifications.
 type listenConn struct {
@@ -114,7 +143,7 @@ func (c *CachedStore) start(ctx context.Context) (*listenConn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: connecting to ListenDSN: %v", ErrCacheListener, err)
 	}
-	probe := payloadProbe + c.id + ":0"
+	probe := c.own(payloadProbe, 0)
 	wait := max(c.cfg.Bound, 2*time.Second)
 	pctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
@@ -235,7 +264,7 @@ func (c *CachedStore) serve(conn *listenConn) {
 				continue
 			}
 			sending = true
-			q := fmt.Sprintf(`NOTIFY %s, '%s%s:%d'`, pq.QuoteIdentifier(c.cfg.Channel), payloadHeartbeat, c.id, now)
+			q := fmt.Sprintf(`NOTIFY %s, '%s'`, pq.QuoteIdentifier(c.cfg.Channel), c.own(payloadHeartbeat, uint64(now)))
 			go func() {
 				if _, err := conn.lc.ExecSimpleQuery(q); err != nil {
 					select {
@@ -263,12 +292,10 @@ func (c *CachedStore) setTrigger(ok bool) {
 func (c *CachedStore) apply(payload string) {
 	switch {
 	case strings.HasPrefix(payload, payloadHeartbeat):
-		id, sent, ok := strings.Cut(payload[len(payloadHeartbeat):], ":")
-		if id != c.id || !ok {
-			return // another instance's
-		}
-		if t, err := strconv.ParseInt(sent, 10, 64); err == nil && t > c.lastHB.Load() {
-			c.lastHB.Store(t)
+		// A heartbeat cannot have been sent after it arrived: a time
+		// later than now is no heartbeat of ours.
+		if t, ok := c.parseOwn(payloadHeartbeat, payload); ok && int64(t) > c.lastHB.Load() && int64(t) <= c.mono() {
+			c.lastHB.Store(int64(t))
 		}
 	case strings.HasPrefix(payload, payloadSession):
 		var h [32]byte
@@ -285,8 +312,7 @@ func (c *CachedStore) apply(payload string) {
 	case strings.HasPrefix(payload, payloadUser):
 		c.evictUser(payload[len(payloadUser):])
 	case strings.HasPrefix(payload, payloadProbe):
-		id, seq, _ := strings.Cut(payload[len(payloadProbe):], ":")
-		if n, err := strconv.ParseUint(seq, 10, 64); err == nil && id == c.id {
+		if n, ok := c.parseOwn(payloadProbe, payload); ok {
 			c.synced(n)
 		}
 	default:
