@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Default lifetimes, NextAuth's own.
@@ -192,13 +194,26 @@ func remoteHost(r *http.Request) string {
 // maxDeviceLen bounds the device metadata stored with a session.
 const maxDeviceLen = 512
 
-// deviceText makes a header value fit to store: valid UTF-8, at most
-// maxDeviceLen bytes.
+// deviceText makes a header value fit to store and to show: valid UTF-8,
+// without control characters (C0, DEL, C1: an ESC, CR or LF would reach
+// a terminal, a log line or a CSV export as it is), bidirectional
+// overrides or line separators, at most maxDeviceLen bytes.
 func deviceText(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == utf8.RuneError || r == '\u2028' || r == '\u2029' ||
+			(r >= '\u202A' && r <= '\u202E') || (r >= '\u2066' && r <= '\u2069') {
+			return -1
+		}
+		return r
+	}, s)
 	if len(s) > maxDeviceLen {
-		s = s[:maxDeviceLen]
+		i := maxDeviceLen
+		for i > 0 && !utf8.RuneStart(s[i]) {
+			i--
+		}
+		s = s[:i]
 	}
-	return strings.ToValidUTF8(s, "")
+	return s
 }
 
 func defaultErrorFunc(w http.ResponseWriter, _ *http.Request, _ error) {
