@@ -98,6 +98,9 @@ func authJSShaped(header, name string) bool {
 			return false
 		}
 		seen[k] = true
+		if n := jsSuffixNumber(k); k != name && (k != name+"."+strconv.FormatInt(n, 10) || n >= maxSessionChunks) {
+			return false
+		}
 		v = strings.Trim(v, " \t")
 		if strings.Contains(v, "%") && jsDecode(v) == v {
 			return false
@@ -108,13 +111,9 @@ func authJSShaped(header, name string) bool {
 		total += len(v)
 		if k == name {
 			base = true
-			continue
+		} else {
+			chunks++
 		}
-		n := jsSuffixNumber(k)
-		if k != name+"."+strconv.FormatInt(n, 10) || n >= maxSessionChunks {
-			return false
-		}
-		chunks++
 	}
 	return total <= maxCookieLen && !(base && chunks > 0)
 }
