@@ -41,6 +41,7 @@ const (
 	cookieNameV4 = "next-auth.session-token"
 	cookieNameV5 = "authjs.session-token"
 	securePrefix = "__Secure-"
+	hostPrefix   = "__Host-"
 )
 
 // CookieName returns the name of the session cookie for a request: the

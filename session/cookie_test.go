@@ -377,3 +377,36 @@ func TestLeftoverChunksAreCleared(t *testing.T) {
 		}
 	}
 }
+
+// A __Host- name, which browsers refuse to take from a sibling subdomain,
+// is used as it is: Secure, Path=/, no Domain, on http and https alike.
+func TestHostPrefixName(t *testing.T) {
+	const name = "__Host-next-auth.session-token"
+	e := newEnv(t, session.Config{CookieName: name})
+	for _, url := range []string{"http://example.com/", "https://example.com/"} {
+		r := request(url + "login")
+		if got := e.m.CookieName(r); got != name {
+			t.Errorf("%s: CookieName %q, want %q", url, got, name)
+		}
+		c := oneCookie(t, func() *httptest.ResponseRecorder {
+			w := httptest.NewRecorder()
+			if _, err := e.m.Create(r.Context(), w, r, e.user.ID); err != nil {
+				t.Fatal(err)
+			}
+			return w
+		}())
+		checkSessionCookie(t, c, name, true, t0.Add(maxAge))
+		if _, ok := c.attrs["domain"]; ok {
+			t.Errorf("%s: a Domain on a __Host- cookie: %s", url, c.raw)
+		}
+		if sn, _ := e.serve(request(url, c.cookie)); !sn.ok {
+			t.Errorf("%s: the cookie Create set is not read back", url)
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("a __Host- name with a CookieDomain did not panic")
+		}
+	}()
+	session.NewManager(e.a, session.Config{CookieName: name, CookieDomain: "example.com"})
+}

@@ -98,7 +98,7 @@ func authJSShaped(header, name string) bool {
 			return false
 		}
 		seen[k] = true
-		if n := jsSuffixNumber(k); k != name && (k != name+"."+strconv.FormatInt(n, 10) || n >= maxSessionChunks) {
+		if n := jsSuffixNumber(k); k != name && (n < 0 || k != name+"."+strconv.FormatInt(n, 10) || n >= maxSessionChunks) {
 			return false
 		}
 		v = strings.Trim(v, " \t")

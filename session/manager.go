@@ -41,7 +41,12 @@ type Config struct {
 	// CookieVersion picks the cookie name: CookieV4 (the default) or CookieV5.
 	CookieVersion CookieVersion
 	// CookieName, when set, replaces the version's name (without the
-	// __Secure- prefix, which is added when secure cookies apply).
+	// __Secure- prefix, which is added when secure cookies apply). A name
+	// that starts with __Host- is used as it is, always Secure, with Path=/
+	// and no Domain: browsers then refuse a cookie of that name set by a
+	// sibling subdomain. Give NextAuth the same name
+	// (cookies.sessionToken.name). NewManager panics if it comes with a
+	// CookieDomain, which browsers refuse on such a cookie.
 	CookieName string
 	// Secure says when cookies are secure. Default SecureAuto.
 	Secure SecureMode
@@ -176,6 +181,13 @@ func NewManager(st Store, cfg Config) *Manager {
 		}
 	}
 	m := &Manager{st: st, cfg: cfg, plainName: name, secureName: securePrefix + name}
+	if strings.HasPrefix(name, hostPrefix) {
+		if cfg.CookieDomain != "" {
+			panic("session: a " + hostPrefix + " cookie name cannot have a CookieDomain")
+		}
+		m.cfg.Secure = SecureAlways
+		m.secureName = name
+	}
 	if cfg.SweepInterval > 0 {
 		m.stop = make(chan struct{})
 		m.done = make(chan struct{})
