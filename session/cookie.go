@@ -126,6 +126,25 @@ func readCookie(r *http.Request, name string) (value string, present bool) {
 	return sb.String(), present
 }
 
+// signOutTokens returns the tokens a sign-out deletes: the one readCookie
+// reads or, when the name was sent with different values, each of them
+// (at most maxClearedCookies). present says whether any cookie of the
+// session cookie's names was sent.
+func signOutTokens(r *http.Request, name string) (tokens []string, present bool) {
+	if v, present := readCookie(r, name); present {
+		return []string{v}, true
+	}
+	for c := range sessionCookies(r, name) {
+		present = true
+		if c.chunk < 0 && c.value != "" && len(tokens) < maxClearedCookies {
+			if v := decodeURIComponent(c.value); !slices.Contains(tokens, v) {
+				tokens = append(tokens, v)
+			}
+		}
+	}
+	return tokens, present
+}
+
 // sessionCookie is one cookie of the session cookie's names.
 type sessionCookie struct {
 	name  string // as sent, trimmed

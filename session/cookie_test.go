@@ -180,6 +180,19 @@ func TestRepeatedCookieName(t *testing.T) {
 	if sn, _ := e.serve(r); !sn.ok || sn.u.ID != e.user.ID {
 		t.Errorf("the same cookie three times: signed in %v as %q, want Ada", sn.ok, sn.u.Email)
 	}
+
+	// Sign-out deletes every session the name was sent with: a planted
+	// cookie must not keep the real session alive.
+	r = request("http://example.com/logout")
+	r.Header.Set("Cookie", name+"="+bobs.Value+"; "+name+"="+ada.Value)
+	w := httptest.NewRecorder()
+	if err := e.m.Destroy(r.Context(), w, r); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.rowCount(); n != 0 {
+		t.Errorf("%d sessions left after sign-out, want 0", n)
+	}
+	checkCleared(t, oneCookie(t, w), name, false)
 }
 
 // A custom cookie name reads and clears only itself and its chunks

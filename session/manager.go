@@ -359,12 +359,16 @@ func (m *Manager) Create(ctx context.Context, w http.ResponseWriter, r *http.Req
 }
 
 // Destroy signs the request out: it deletes its session, if any, and
-// clears the cookie.
+// clears the cookie. A cookie name sent twice with different values, which
+// is no session to read, has each of its sessions deleted: a cookie planted
+// beside the real one must not keep the real session alive.
 func (m *Manager) Destroy(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
-	token, present := readCookie(r, m.CookieName(r))
-	if token != "" && m.cfg.ValidToken(token) {
-		if err := m.st.DeleteSession(ctx, m.stored(token)); err != nil {
-			return fmt.Errorf("session: deleting session: %w", err)
+	tokens, present := signOutTokens(r, m.CookieName(r))
+	for _, token := range tokens {
+		if token != "" && m.cfg.ValidToken(token) {
+			if err := m.st.DeleteSession(ctx, m.stored(token)); err != nil {
+				return fmt.Errorf("session: deleting session: %w", err)
+			}
 		}
 	}
 	if present {
