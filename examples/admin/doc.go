@@ -2,12 +2,13 @@
 // with email and password, a page of one's own sessions, and, for admins,
 // the count of signed-in browsers with a way to revoke any of them.
 //
-// Run it from the repository root:
+// It is a module of its own (the library's go.mod stays free of what only
+// the example needs). Run it from the repository root:
 //
-//	go run ./examples/admin
+//	go -C examples/admin run .
 //
 // It serves http://127.0.0.1:8080 on a SQLite file, nextsession-admin.db
-// in the current directory, which it creates with NextAuth's Prisma tables
+// in examples/admin (the directory it runs in), which it creates with NextAuth's Prisma tables
 // on first start, and prints the demo users it seeds (admin@example.com is
 // the admin). The sessions it writes are ones a Next.js app using NextAuth
 // with the Prisma adapter and the same database accepts, and the other way
@@ -15,7 +16,7 @@
 //
 // To use Postgres instead, set DATABASE_URL:
 //
-//	DATABASE_URL='postgres://postgres@127.0.0.1:5432/test?sslmode=disable' go run ./examples/admin
+//	DATABASE_URL='postgres://postgres@127.0.0.1:5432/test?sslmode=disable' go -C examples/admin run .
 //
 // Flags:
 //
