@@ -184,7 +184,7 @@ func (p *probeStore) ListSessions(_ context.Context, q ListQuery) ([]SessionUser
 	var out []SessionUser
 	for _, s := range p.sessions {
 		if (userID == "" || s.UserID == userID) && !s.Expires.Before(now) {
-			out = append(out, SessionUser{s, p.users[s.UserID]})
+			out = append(out, SessionUser{Session: s, User: p.users[s.UserID]})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Session.Expires.After(out[j].Session.Expires) })

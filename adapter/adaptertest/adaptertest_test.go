@@ -263,18 +263,29 @@ func (m *memory) UseVerificationToken(_ context.Context, identifier, token strin
 }
 
 func (m *memory) ListSessions(_ context.Context, q session.ListQuery) ([]session.SessionUser, error) {
-	userID, now, limit := q.UserID, q.Now, q.Limit
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	// The handle breaks ties: it names the session without its token.
+	before := func(a, b session.ListCursor) int {
+		if c := b.Expires.Compare(a.Expires); c != 0 {
+			return c
+		}
+		return strings.Compare(b.Key, a.Key)
+	}
+	search := strings.ToLower(q.Search)
 	var out []session.SessionUser
 	for _, s := range m.sessions {
-		if (userID == "" || s.UserID == userID) && !s.Expires.Before(now) {
-			out = append(out, session.SessionUser{Session: s, User: m.users[s.UserID]})
+		u := m.users[s.UserID]
+		su := session.SessionUser{Session: s, User: u, Cursor: session.ListCursor{Expires: s.Expires, Key: s.Handle()}}
+		if (q.UserID == "" || s.UserID == q.UserID) && !s.Expires.Before(q.Now) &&
+			(search == "" || strings.Contains(strings.ToLower(u.Email), search) || strings.Contains(strings.ToLower(u.Name), search)) &&
+			(q.After.IsZero() || before(q.After, su.Cursor) < 0) {
+			out = append(out, su)
 		}
 	}
-	slices.SortFunc(out, func(a, b session.SessionUser) int { return b.Session.Expires.Compare(a.Session.Expires) })
-	if limit > 0 && len(out) > limit {
-		out = out[:limit]
+	slices.SortFunc(out, func(a, b session.SessionUser) int { return before(a.Cursor, b.Cursor) })
+	if q.Limit > 0 && len(out) > q.Limit {
+		out = out[:q.Limit]
 	}
 	return out, nil
 }
