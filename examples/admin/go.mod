@@ -7,6 +7,7 @@ replace github.com/nextsession/nextsession => ../..
 require (
 	github.com/chromedp/chromedp v0.23.0
 	github.com/jmoiron/sqlx v1.4.0
+	github.com/mileusna/useragent v1.3.5
 	github.com/nextsession/nextsession v0.0.0
 	golang.org/x/crypto v0.59.0
 )
