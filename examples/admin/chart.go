@@ -132,8 +132,8 @@ func (s *server) chart(ctx context.Context) (template.HTML, error) {
 
 // scale returns a round maximum for an axis holding up to n.
 func scale(n int64) int64 {
-	for _, m := range []int64{1, 2, 5} {
-		for p := int64(1); p <= 1e15; p *= 10 {
+	for p := int64(1); p <= 1e15; p *= 10 {
+		for _, m := range []int64{1, 2, 5} {
 			if n <= m*p {
 				return m * p
 			}
@@ -143,7 +143,9 @@ func scale(n int64) int64 {
 }
 
 func (c chartData) daysSVG() string {
-	const w, h, left, bottom, top = 640, 180, 44, 24, 12
+	// Sized near the width it is shown at, so that its text reads at the
+	// page's size.
+	const w, h, left, bottom, top = 480, 160, 30, 22, 10
 	var peak, total int64
 	for _, n := range c.Days {
 		peak, total = max(peak, n), total+n
@@ -158,7 +160,7 @@ func (c chartData) daysSVG() string {
 	for _, frac := range []float64{0, .5, 1} {
 		y := float64(top) + plotH*(1-frac)
 		fmt.Fprintf(&b, `<line class="grid" x1="%d" x2="%d" y1="%.1f" y2="%.1f"/>`, left, w, y, y)
-		fmt.Fprintf(&b, `<text class="axis" x="%d" y="%.1f" text-anchor="end" dominant-baseline="middle">%d</text>`, left-6, y, int64(frac*float64(top2)))
+		fmt.Fprintf(&b, `<text class="axis" x="%d" y="%.1f" text-anchor="end" dominant-baseline="middle">%d</text>`, left-5, y, int64(frac*float64(top2)))
 	}
 	for i, n := range c.Days {
 		bh := plotH * float64(n) / float64(top2)
@@ -166,7 +168,7 @@ func (c chartData) daysSVG() string {
 		date := c.First.Add(time.Duration(i) * day)
 		fmt.Fprintf(&b, `<rect class="bar" x="%.1f" y="%.1f" width="%.1f" height="%.1f" rx="2"><title>%s: %s</title></rect>`,
 			x+barW*.15, float64(top)+plotH-bh, barW*.7, max(bh, 0), date.Format("Jan 2"), plural(n, "sign-in"))
-		if i%7 == 1 || i == chartDays-1 {
+		if i%7 == 1 && i < chartDays-4 || i == chartDays-1 {
 			label := date.Format("Jan 2")
 			if i == chartDays-1 {
 				label = "today"
@@ -179,16 +181,16 @@ func (c chartData) daysSVG() string {
 }
 
 func (c chartData) agesSVG() string {
-	const w, rowH, labelW = 640, 26, 130
+	const w, rowH, labelW = 300, 24, 104
 	var peak, total int64
 	for _, n := range c.Ages {
 		peak, total = max(peak, n), total+n
 	}
 	h := rowH * len(c.Ages)
 	var b strings.Builder
-	fmt.Fprintf(&b, `<figure class="chart"><figcaption><strong>Active sessions by age</strong>, since their sign-in: %s</figcaption>`, plural(total, "session"))
+	fmt.Fprintf(&b, `<figure class="chart"><figcaption><strong>Active sessions by age</strong> since sign-in: %s</figcaption>`, plural(total, "session"))
 	fmt.Fprintf(&b, `<svg viewBox="0 0 %d %d" role="img" aria-label="Active sessions by time since sign-in">`, w, h)
-	barMax := float64(w - labelW - 70)
+	barMax := float64(w - labelW - 40)
 	for i, n := range c.Ages {
 		y := i * rowH
 		bw := 0.0

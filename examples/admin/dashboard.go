@@ -232,7 +232,8 @@ type dashboardPage struct {
 	Events, Poll string
 	// Filtered is true on any view but the first page of everything.
 	Filtered bool
-	// First is the URL of the view's first page.
+	// Paged is true after the first page; First is the URL of that.
+	Paged     bool
 	First     string
 	Chart     template.HTML
 	Flash     string
@@ -263,7 +264,7 @@ func (s *server) dashboard(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "admin", dashboardPage{
 		User: u, Admin: true, listing: l, Rows: rows, Chart: chart,
 		Events: liveURL("/admin/events", l.View, digest), Poll: liveURL("/admin/live", l.View, ""),
-		Filtered: l.View != (view{}), First: view{Search: l.View.Search, User: l.View.User}.path(),
+		Filtered: l.View != (view{}), Paged: !l.View.After.IsZero(), First: view{Search: l.View.Search, User: l.View.User}.path(),
 		Flash: s.takeFlash(w, r), RefreshMS: s.cfg.Refresh.Milliseconds(),
 		MaxAge: humanDuration(maxAge), UpdateAge: humanDuration(updateAge),
 	})

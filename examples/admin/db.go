@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"time"
 
@@ -191,6 +192,8 @@ var demoNames = []string{"Grace", "Linus", "Margaret", "Ken", "Barbara", "Dennis
 func seedSessions(ctx context.Context, st store, n int) error {
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	rng := rand.New(rand.NewPCG(1, uint64(now.UnixNano())))
+	// run tells this seeding's emails from an earlier one's.
+	run := strconv.FormatInt(now.UnixMilli()%(36*36*36), 36)
 	var u session.User
 	for i := range n {
 		if i%10 == 0 {
@@ -198,7 +201,7 @@ func seedSessions(ctx context.Context, st store, n int) error {
 			var err error
 			u, err = st.CreateUser(ctx, session.User{
 				Name:  fmt.Sprintf("%s %d", name, i/10),
-				Email: fmt.Sprintf("%s.%d.%d@demo.example", strings.ToLower(name), i/10, now.UnixMilli()),
+				Email: fmt.Sprintf("%s%d.%s@demo.example", strings.ToLower(name), i/10, run),
 			})
 			if err != nil {
 				return fmt.Errorf("seeding demo users: %w", err)

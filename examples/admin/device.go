@@ -1,6 +1,11 @@
 package main
 
-import "github.com/mileusna/useragent"
+import (
+	"strings"
+	"unicode"
+
+	"github.com/mileusna/useragent"
+)
 
 // describeDevice names the browser and system of a User-Agent as a person
 // says them: "Chrome on macOS". It reads only what the header claims.
@@ -9,13 +14,25 @@ func describeDevice(header string) string {
 		return "Unknown device"
 	}
 	ua := useragent.Parse(header)
+	name, os := printable(ua.Name), printable(ua.OS)
 	switch {
-	case ua.Name != "" && ua.OS != "":
-		return ua.Name + " on " + ua.OS
-	case ua.Name != "":
-		return ua.Name
-	case ua.OS != "":
-		return "A browser on " + ua.OS
+	case name != "" && os != "":
+		return name + " on " + os
+	case name != "":
+		return name
+	case os != "":
+		return "A browser on " + os
 	}
 	return "Unknown device"
+}
+
+// printable drops what a page should not show of a header: control and
+// other unprintable characters, and the spaces around.
+func printable(s string) string {
+	return strings.TrimSpace(strings.Map(func(r rune) rune {
+		if !unicode.IsPrint(r) {
+			return -1
+		}
+		return r
+	}, s))
 }

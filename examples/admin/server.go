@@ -355,7 +355,7 @@ func parsePages() (map[string]*template.Template, error) {
 			if t.IsZero() {
 				return "—"
 			}
-			return t.UTC().Format("Jan 2, 15:04 UTC")
+			return t.UTC().Format("Jan 2, 15:04")
 		},
 		"iso":    session.FormatISO,
 		"device": describeDevice,

@@ -52,9 +52,10 @@ func newTestServer(t testing.TB, cfg config) *server {
 // browser is an HTTP client with its own cookie jar that does not follow
 // redirects, so that tests see where each answer points.
 type browser struct {
-	t    *testing.T
-	base string
-	c    *http.Client
+	t     *testing.T
+	base  string
+	c     *http.Client
+	agent string // User-Agent, when set
 }
 
 func newBrowser(t *testing.T, ts *httptest.Server) *browser {
@@ -70,6 +71,9 @@ func (b *browser) do(method, path string, form url.Values) (*http.Response, stri
 	req, err := http.NewRequest(method, b.base+path, strings.NewReader(form.Encode()))
 	if err != nil {
 		b.t.Fatal(err)
+	}
+	if b.agent != "" {
+		req.Header.Set("User-Agent", b.agent)
 	}
 	if method == http.MethodPost {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
