@@ -117,17 +117,27 @@ func (s *server) chartData(ctx context.Context) (chartData, error) {
 	return c, rows.Err()
 }
 
-// chart draws the charts as inline SVG. Colours come from the style
-// sheet's classes, so they follow light and dark mode.
+// chartTTL is how long drawn charts are reused: their two queries scan
+// the Session table, which every dashboard load need not repeat.
+const chartTTL = time.Minute
+
+// chart draws the charts as inline SVG, at most once per chartTTL. Colours
+// come from the style sheet's classes, so they follow light and dark mode.
 func (s *server) chart(ctx context.Context) (template.HTML, error) {
 	if !s.cfg.Flavour.SessionCreatedAt {
 		return template.HTML(`<p class="muted">This schema's Session table has no createdAt column: there is no sign-in history to draw.</p>`), nil
+	}
+	s.chartMu.Lock()
+	defer s.chartMu.Unlock()
+	if s.chartSVG != "" && time.Since(s.chartAt) < chartTTL {
+		return s.chartSVG, nil
 	}
 	c, err := s.chartData(ctx)
 	if err != nil {
 		return "", err
 	}
-	return template.HTML(c.daysSVG() + c.agesSVG()), nil
+	s.chartSVG, s.chartAt = template.HTML(c.daysSVG()+c.agesSVG()), time.Now()
+	return s.chartSVG, nil
 }
 
 // scale returns a round maximum for an axis holding up to n.

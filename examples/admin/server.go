@@ -79,6 +79,10 @@ type server struct {
 	compareHash func(hash, password []byte) error
 	// accounts and clients throttle failed sign-ins.
 	accounts, clients *throttle
+	// chartSVG is the charts drawn at chartAt.
+	chartMu  sync.Mutex
+	chartSVG template.HTML
+	chartAt  time.Time
 	// streams holds a token per open event stream; closing stop ends them.
 	streams  chan struct{}
 	stop     chan struct{}

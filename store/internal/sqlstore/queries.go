@@ -178,16 +178,8 @@ SELECT %s?, %s%s, u."id" FROM %s u WHERE u."id" = ? RETURNING %s, "userId"`,
 	x.createVerificationToken = fmt.Sprintf(`INSERT INTO %s ("identifier", "token", "expires") VALUES (?, ?, %s)`, V, date)
 	x.useVerificationToken = fmt.Sprintf(`DELETE FROM %s WHERE "identifier" = ? AND "token" = ? RETURNING "identifier", "token", %s`, V, dcol("", "expires"))
 
-	// The listing, with the key that breaks ties in its order (list.go).
-	listKeyExpr, _ := listKey(f, pg)
-	instant := `s."expires"`
-	if !pg {
-		// Integers sort below text: order by the instant, in milliseconds.
-		instant = `(CASE WHEN typeof(s."expires") IN ('integer', 'real') THEN s."expires"
- ELSE ROUND((julianday(s."expires") - 2440587.5) * 86400000) END)`
-	}
-	x.list = listStatements(f, pg, fmt.Sprintf(`SELECT %s, %s, %s FROM %s s JOIN %s u ON u."id" = s."userId" WHERE %s`,
-		sessionCols("s"), userCols("u"), listKeyExpr, S, U, active(`s."expires"`)), instant, date)
+	x.list = listStatements(f, pg, listParts{S: S, U: U, sessionCols: sessionCols("s"), userCols: userCols("u"),
+		active: active(`s."expires"`), date: date})
 	x.deleteUserSessions = fmt.Sprintf(`DELETE FROM %s WHERE "userId" = ? AND "sessionToken" <> ?`, S)
 	x.countActiveScan = fmt.Sprintf(`SELECT count(*) FROM %s WHERE %s`, S, active(`"expires"`))
 	x.countUserActiveScan = x.countActiveScan + ` AND "userId" = ?`
