@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -15,8 +14,6 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
-
-	"github.com/nextsession/nextsession/store/postgres/pgtest"
 )
 
 // TestBrowser drives two headless Chromium browsers, each with its own
@@ -39,10 +36,8 @@ func TestBrowser(t *testing.T) {
 		browse(t, chromium, cfg, true)
 	})
 	t.Run("postgres", func(t *testing.T) {
-		schema := fmt.Sprintf("example_admin_browser_%d", os.Getpid())
-		pgtest.Open(t, schema)
 		cfg := cfg
-		cfg.DatabaseURL = pgtest.WithSchema(pgtest.DSN(), schema)
+		cfg.DatabaseURL = pgConfig(t, "example_admin_browser").DatabaseURL
 		browse(t, chromium, cfg, false)
 	})
 }

@@ -2,11 +2,8 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -15,7 +12,6 @@ import (
 	"time"
 
 	"github.com/nextsession/nextsession/session"
-	"github.com/nextsession/nextsession/store/postgres/pgtest"
 )
 
 var (
@@ -41,10 +37,7 @@ func TestDashboardAt20000(t *testing.T) {
 		if err := seedSessions(context.Background(), s.st, demo); err != nil {
 			t.Fatal(err)
 		}
-		ts := httptest.NewServer(s)
-		defer ts.Close()
-		admin := newBrowser(t, ts)
-		admin.signIn("admin@example.com", "admin-password")
+		ts, admin := adminServer(t, s)
 		newBrowser(t, ts).signIn("alice@example.com", "alice-password")
 		newBrowser(t, ts).signIn("bob@example.com", "bob-password")
 
@@ -119,10 +112,10 @@ func TestDashboardAt20000(t *testing.T) {
 		run(t, newTestServer(t, config{SQLitePath: filepath.Join(t.TempDir(), "admin.db")}))
 	})
 	t.Run("postgres", func(t *testing.T) {
-		schema := fmt.Sprintf("example_admin_big_%d", os.Getpid())
-		pgtest.Open(t, schema)
+		cfg := pgConfig(t, "example_admin_big")
 		// Test data need not survive a crash: commit without waiting for the disk.
-		run(t, newTestServer(t, config{DatabaseURL: pgtest.WithSchema(pgtest.DSN(), schema) + "&synchronous_commit=off"}))
+		cfg.DatabaseURL += "&synchronous_commit=off"
+		run(t, newTestServer(t, cfg))
 	})
 }
 
@@ -131,10 +124,7 @@ func TestDashboardAt20000(t *testing.T) {
 // and never an error.
 func TestDashboardHostileQuery(t *testing.T) {
 	eachBackend(t, func(t *testing.T, s *server) {
-		ts := httptest.NewServer(s)
-		defer ts.Close()
-		admin := newBrowser(t, ts)
-		admin.signIn("admin@example.com", "admin-password")
+		_, admin := adminServer(t, s)
 		for _, q := range []string{
 			"after=x", "after=1.", "after=.x", "after=99999999999999999999.1", "after=-5.abc", "after=1.%00", "after=1.%ff",
 			"after=1700000000000.'%3B%20DROP%20TABLE%20%22Session%22%3B--", "user=%00", "user='", "user=" + strings.Repeat("9", 400),
@@ -159,10 +149,7 @@ func TestDashboardHostileQuery(t *testing.T) {
 // address, on the dashboard and on the user's own page.
 func TestDeviceShown(t *testing.T) {
 	eachBackend(t, func(t *testing.T, s *server) {
-		ts := httptest.NewServer(s)
-		defer ts.Close()
-		admin := newBrowser(t, ts)
-		admin.signIn("admin@example.com", "admin-password")
+		ts, admin := adminServer(t, s)
 		alice := newBrowser(t, ts)
 		alice.agent = chromeOnMac
 		alice.signIn("alice@example.com", "alice-password")
@@ -210,10 +197,7 @@ func TestEvents(t *testing.T) {
 		s.cfg.Refresh = 50 * time.Millisecond
 		s.cfg.MaxStreams = 1
 		s.streams = make(chan struct{}, 1)
-		ts := httptest.NewServer(s)
-		defer func() { ts.CloseClientConnections(); ts.Close() }()
-		admin := newBrowser(t, ts)
-		admin.signIn("admin@example.com", "admin-password")
+		ts, admin := adminServer(t, s)
 
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
@@ -312,10 +296,7 @@ func readEvents(r interface{ Read([]byte) (int, error) }) <-chan [2]string {
 // TestRevokeKeepsThePage: revoking from page 2 of a search returns to it.
 func TestRevokeKeepsThePage(t *testing.T) {
 	s := newTestServer(t, config{SQLitePath: filepath.Join(t.TempDir(), "admin.db"), PageSize: 3, DemoSessions: 10})
-	ts := httptest.NewServer(s)
-	defer ts.Close()
-	admin := newBrowser(t, ts)
-	admin.signIn("admin@example.com", "admin-password")
+	_, admin := adminServer(t, s)
 	_, page := admin.get("/admin?q=demo.example")
 	next := strings.ReplaceAll(nextLink.FindStringSubmatch(page)[1], "&amp;", "&")
 	_, page = admin.get(next)

@@ -17,8 +17,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/nextsession/nextsession/store/postgres/pgtest"
 )
 
 // TestSignInRedirectsOnlyLocally: after sign-in, next is followed only to
@@ -270,9 +268,9 @@ func TestDatabaseFailureIs503(t *testing.T) {
 // on a database that hangs (here a table locked by another transaction,
 // which Postgres waits for without end) the request answers 503.
 func TestDeadlineOnDatabaseWork(t *testing.T) {
-	schema := fmt.Sprintf("example_admin_deadline_%d", os.Getpid())
-	pgtest.Open(t, schema)
-	s := newTestServer(t, config{DatabaseURL: pgtest.WithSchema(pgtest.DSN(), schema), DBTimeout: 300 * time.Millisecond})
+	cfg := pgConfig(t, "example_admin_deadline")
+	cfg.DBTimeout = 300 * time.Millisecond
+	s := newTestServer(t, cfg)
 	ts := httptest.NewServer(s)
 	defer ts.Close()
 	alice := newBrowser(t, ts)

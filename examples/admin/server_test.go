@@ -29,11 +29,27 @@ func eachBackend(t *testing.T, test func(t *testing.T, s *server)) {
 		test(t, newTestServer(t, config{SQLitePath: filepath.Join(t.TempDir(), "admin.db")}))
 	})
 	t.Run("postgres", func(t *testing.T) {
-		// Named by process, so that two runs of these tests do not meet.
-		schema := fmt.Sprintf("example_admin_%d", os.Getpid())
-		pgtest.Open(t, schema)
-		test(t, newTestServer(t, config{DatabaseURL: pgtest.WithSchema(pgtest.DSN(), schema)}))
+		test(t, newTestServer(t, pgConfig(t, "example_admin")))
 	})
+}
+
+// pgConfig is a configuration on a fresh Postgres schema (skipped outside
+// CI when no server is reachable; see pgtest), named by the test's prefix
+// and the process, so that two runs of these tests do not meet.
+func pgConfig(t *testing.T, prefix string) config {
+	schema := fmt.Sprintf("%s_%d", prefix, os.Getpid())
+	pgtest.Open(t, schema)
+	return config{DatabaseURL: pgtest.WithSchema(pgtest.DSN(), schema)}
+}
+
+// adminServer serves s and signs the admin in.
+func adminServer(t *testing.T, s *server) (*httptest.Server, *browser) {
+	ts := httptest.NewServer(s)
+	// The event streams hold their connections open: end them first.
+	t.Cleanup(func() { ts.CloseClientConnections(); ts.Close() })
+	admin := newBrowser(t, ts)
+	admin.signIn("admin@example.com", "admin-password")
+	return ts, admin
 }
 
 func newTestServer(t testing.TB, cfg config) *server {
@@ -254,10 +270,7 @@ func TestAdminAccess(t *testing.T) {
 
 func TestCount(t *testing.T) {
 	eachBackend(t, func(t *testing.T, s *server) {
-		ts := httptest.NewServer(s)
-		defer ts.Close()
-		admin := newBrowser(t, ts)
-		admin.signIn("admin@example.com", "admin-password")
+		ts, admin := adminServer(t, s)
 		newBrowser(t, ts).signIn("alice@example.com", "alice-password")
 
 		// An expired session is neither counted nor listed.
@@ -297,10 +310,7 @@ func TestCount(t *testing.T) {
 
 func TestRevoke(t *testing.T) {
 	eachBackend(t, func(t *testing.T, s *server) {
-		ts := httptest.NewServer(s)
-		defer ts.Close()
-		admin := newBrowser(t, ts)
-		admin.signIn("admin@example.com", "admin-password")
+		ts, admin := adminServer(t, s)
 		alice := newBrowser(t, ts)
 		alice.signIn("alice@example.com", "alice-password")
 		handle := session.Session{Token: alice.token()}.Handle()
@@ -336,10 +346,7 @@ func TestRevoke(t *testing.T) {
 
 func TestSignOutEverywhere(t *testing.T) {
 	eachBackend(t, func(t *testing.T, s *server) {
-		ts := httptest.NewServer(s)
-		defer ts.Close()
-		admin := newBrowser(t, ts)
-		admin.signIn("admin@example.com", "admin-password")
+		ts, admin := adminServer(t, s)
 		phone, laptop, tablet := newBrowser(t, ts), newBrowser(t, ts), newBrowser(t, ts)
 		for _, b := range []*browser{phone, laptop, tablet} {
 			b.signIn("alice@example.com", "alice-password")
