@@ -20,7 +20,8 @@ import (
 // profile and cookies, through the dashboard, on SQLite and on Postgres:
 // the admin pages through and searches the list, watches a second browser
 // (Chrome on macOS, by its User-Agent) appear in the count and the list
-// without a reload, revokes a session from page 2, sees a revocation made
+// without a reload (through the event stream, and in a second tab, which
+// finds the one allowed stream taken, by polling), revokes a session from page 2, sees a revocation made
 // elsewhere leave the list, and signs everyone out. On SQLite it saves
 // screenshots, desktop and narrow, to $NEXTSESSION_SCREENSHOTS (a
 // directory; docs/ holds the committed ones) or a temporary directory.
@@ -29,7 +30,8 @@ import (
 // CI=true, where it fails.
 func TestBrowser(t *testing.T) {
 	chromium := chromiumPath(t)
-	cfg := config{Refresh: 250 * time.Millisecond, PageSize: 10, DemoSessions: 45}
+	// One event stream at most: a second dashboard falls back to polling.
+	cfg := config{Refresh: 250 * time.Millisecond, PageSize: 10, DemoSessions: 45, MaxStreams: 1}
 	t.Run("sqlite", func(t *testing.T) {
 		cfg := cfg
 		cfg.SQLitePath = filepath.Join(t.TempDir(), "admin.db")
@@ -53,7 +55,7 @@ func browse(t *testing.T, chromium string, cfg config, screenshots bool) {
 
 	signIn(t, admin, ts.URL, "admin@example.com", "admin-password", "/admin")
 	waitCount(t, admin, "46")
-	do(t, admin, chromedp.Poll[bool](`document.getElementById("live-status").dataset.state === "live"`, chromedp.WithPollingTimeout(15*time.Second)))
+	do(t, admin, chromedp.Poll[bool](`document.getElementById("live-status").dataset.state === "live"`, chromedp.WithPollingTimeout(15*time.Second), chromedp.WithPollingInterval(50*time.Millisecond)))
 	if n := rowCount(t, admin); n != cfg.PageSize {
 		t.Errorf("first page lists %d sessions, want %d", n, cfg.PageSize)
 	}
@@ -82,10 +84,23 @@ func browse(t *testing.T, chromium string, cfg config, screenshots bool) {
 	// place, as Chrome on macOS with its address.
 	do(t, admin, chromedp.Navigate(ts.URL+"/admin"))
 	do(t, admin, chromedp.Evaluate[any]("window.sameDocument = true"))
-	do(t, admin, chromedp.Poll[bool](`document.getElementById("live-status").dataset.state === "live"`, chromedp.WithPollingTimeout(15*time.Second)))
+	do(t, admin, chromedp.Poll[bool](`document.getElementById("live-status").dataset.state === "live"`, chromedp.WithPollingTimeout(15*time.Second), chromedp.WithPollingInterval(50*time.Millisecond)))
+	// A second tab of the admin's finds the one stream taken: it polls.
+	tab, closeTab := chromedp.NewContext(admin)
+	defer closeTab()
+	// The tab lives as long as the context of its first Run: no timeout.
+	if err := chromedp.Do(tab); err != nil {
+		t.Fatal(err)
+	}
+	do(t, tab, chromedp.Navigate(ts.URL+"/admin"))
+	do(t, tab, chromedp.Poll[bool](`document.getElementById("live-status").dataset.state === "polling"`, chromedp.WithPollingTimeout(15*time.Second), chromedp.WithPollingInterval(50*time.Millisecond)))
+
 	signIn(t, other, ts.URL, "alice@example.com", "alice-password", "/account")
 	waitCount(t, admin, "47")
-	do(t, admin, chromedp.Poll[bool](`document.querySelector('tr[data-user="alice@example.com"]') !== null`, chromedp.WithPollingTimeout(15*time.Second)))
+	waitCount(t, tab, "47")
+	do(t, tab, chromedp.Poll[bool](`document.querySelector('tr[data-user="alice@example.com"]') !== null`, chromedp.WithPollingTimeout(15*time.Second), chromedp.WithPollingInterval(50*time.Millisecond)))
+	closeTab()
+	do(t, admin, chromedp.Poll[bool](`document.querySelector('tr[data-user="alice@example.com"]') !== null`, chromedp.WithPollingTimeout(15*time.Second), chromedp.WithPollingInterval(50*time.Millisecond)))
 	if !step(t, admin, chromedp.Evaluate[bool]("window.sameDocument === true")) {
 		t.Error("the list changed by reloading the page, not in place")
 	}
@@ -130,7 +145,7 @@ func browse(t *testing.T, chromium string, cfg config, screenshots bool) {
 		t.Fatal(err)
 	}
 	waitCount(t, admin, "45")
-	do(t, admin, chromedp.Poll[bool](`document.querySelector('tr[data-user="alice@example.com"]') === null`, chromedp.WithPollingTimeout(15*time.Second)))
+	do(t, admin, chromedp.Poll[bool](`document.querySelector('tr[data-user="alice@example.com"]') === null`, chromedp.WithPollingTimeout(15*time.Second), chromedp.WithPollingInterval(50*time.Millisecond)))
 	do(t, other, chromedp.Reload())
 	if loc := step(t, other, chromedp.Location()); !strings.HasPrefix(loc, ts.URL+"/signin") {
 		t.Errorf("alice after revoke and reload is at %s, want the sign-in page", loc)
@@ -260,7 +275,7 @@ func click(t *testing.T, ctx context.Context, css string) {
 func waitCount(t *testing.T, ctx context.Context, want string) {
 	t.Helper()
 	do(t, ctx, chromedp.Poll[bool](`document.getElementById("active-count")?.textContent.trim() === "`+want+`"`,
-		chromedp.WithPollingTimeout(15*time.Second)))
+		chromedp.WithPollingTimeout(15*time.Second), chromedp.WithPollingInterval(50*time.Millisecond)))
 }
 
 func wantText(t *testing.T, ctx context.Context, css, want string) {

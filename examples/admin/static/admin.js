@@ -1,7 +1,7 @@
 // Keeps the Active Sessions count and the list current without a reload:
 // Server-Sent Events from /admin/events, and while the stream is down
 // (dropped, refused when too many are open) polling of /admin/live every
-// refresh, with a new try of the stream every 30 seconds.
+// refresh, with new tries of the stream after 1, 2, 4... up to 30 seconds.
 "use strict";
 (() => {
   const live = document.getElementById("live");
@@ -13,7 +13,7 @@
   let digest = new URL(live.dataset.events, location.href).searchParams.get("v") || "";
   // Once a form is sent the page is on its way out: a reload would cancel it.
   let leaving = false;
-  let stream = null, poller = null, retry = null;
+  let stream = null, poller = null, retry = null, backoff = 1000;
 
   const show = (state, text) => {
     if (!status) return;
@@ -49,15 +49,21 @@
       show("offline", "Offline: retrying");
     }
   };
+  const retryLater = () => {
+    clearTimeout(retry);
+    retry = setTimeout(connect, backoff);
+    backoff = Math.min(backoff * 2, 30000);
+  };
   const startPolling = () => {
-    if (poller || leaving) return;
+    if (leaving) return;
+    retryLater();
+    if (poller) return;
     poller = setInterval(poll, every);
-    retry = setInterval(connect, 30000);
     poll();
   };
   const stopPolling = () => {
     clearInterval(poller);
-    clearInterval(retry);
+    clearTimeout(retry);
     poller = retry = null;
   };
 
@@ -71,6 +77,7 @@
     url.searchParams.set("v", digest);
     stream = new EventSource(url);
     stream.onopen = () => {
+      backoff = 1000;
       stopPolling();
       show("live", "Live");
     };
