@@ -18,10 +18,11 @@
 //		}
 //	}
 //
-// Run calls New at the start of every subtest, so New must give a clean
-// database each time (truncating the four tables is enough). Subtests do not
-// run in parallel with each other, but the concurrency case calls the adapter
-// from many goroutines at once: run the tests with -race.
+// Run calls New at the start of every subtest (the Auth.js cases share
+// one, as Auth.js's do), so New must give a clean database each time
+// (truncating the four tables is enough). Subtests do not run in parallel
+// with each other, but the concurrency cases call the adapter from many
+// goroutines at once: run the tests with -race.
 //
 // # What it checks
 //

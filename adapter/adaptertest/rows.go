@@ -20,6 +20,7 @@ func (s *suite) ownCases(t *testing.T) {
 	t.Run("CountActive", s.countActive)
 	t.Run("DeleteExpired", s.deleteExpired)
 	s.test(t, "concurrency", s.concurrency)
+	t.Run("races", s.races)
 }
 
 // ids: who makes ids and what they look like.

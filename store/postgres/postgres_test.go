@@ -28,6 +28,9 @@ func TestConformance(t *testing.T) {
 	for _, f := range append(pgFlavours, device) {
 		t.Run(f.Name, func(t *testing.T) {
 			db := pgtest.Open(t, schemaFor(f))
+			// The races open many connections: stay well inside
+			// max_connections when packages test in parallel.
+			db.SetMaxOpenConns(10)
 			st := postgres.New(db, f)
 			t.Cleanup(func() { st.Close() })
 			if err := st.CreateSchema(context.Background()); err != nil {
