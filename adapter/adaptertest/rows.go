@@ -14,6 +14,8 @@ import (
 func (s *suite) ownCases(t *testing.T) {
 	t.Run("ids", s.ids)
 	t.Run("fields", s.fields)
+	t.Run("partial", s.partial)
+	t.Run("deletes", s.deletes)
 	t.Run("missing", s.missing)
 	t.Run("ListSessions", s.listSessions)
 	t.Run("DeleteUserSessions", s.deleteUserSessions)
