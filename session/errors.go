@@ -3,7 +3,7 @@ package session
 import "errors"
 
 var (
-	// ErrNotFound is returned, wrapped, by Adapter methods when the row asked
+	// ErrNotFound is returned, wrapped, by Store and Adapter methods when the row asked
 	// for does not exist.
 	ErrNotFound = errors.New("session: not found")
 
