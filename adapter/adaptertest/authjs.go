@@ -45,18 +45,7 @@ func (s *suite) authJS(t *testing.T) {
 		se.CreatedAt = s.now
 	}
 	const oneMonth = 30 * 24 * time.Hour
-	account := session.Account{
-		Provider:          "github",
-		ProviderAccountID: randomUUID(),
-		Type:              "oauth",
-		AccessToken:       randomUUID(),
-		ExpiresAt:         int64(oneMonth / time.Second),
-		IDToken:           randomUUID(),
-		RefreshToken:      randomUUID(),
-		TokenType:         "bearer",
-		Scope:             "user",
-		SessionState:      randomUUID(),
-	}
+	account := accountFixture("") // its user is set by createUser
 
 	// step runs one case; after a case fails, the ones after it, which
 	// read what it should have written, are skipped.
