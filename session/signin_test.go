@@ -209,3 +209,33 @@ func TestSessionBodyIsJSONStringify(t *testing.T) {
 		}
 	}
 }
+
+// Load validates a request's cookie for code that runs without
+// Middleware: the session's user, ErrNoSession for no usable cookie (and
+// no query for one that cannot be a token), the store's error otherwise.
+func TestLoad(t *testing.T) {
+	e := newEnv(t, session.Config{})
+	c := e.login(e.user.ID)
+	e.a.reset()
+	res, err := e.m.Load(request("http://example.com/", c))
+	if err != nil || res.User.ID != e.user.ID || res.Session.UserID != e.user.ID {
+		t.Errorf("Load(valid cookie) = user %q, %v", res.User.ID, err)
+	}
+	for _, r := range []*http.Request{
+		request("http://example.com/"),
+		request("http://example.com/", &http.Cookie{Name: c.Name, Value: "garbage"}),
+		request("https://example.com/", c), // the plain name is not read over https
+	} {
+		if _, err := e.m.Load(r); !errors.Is(err, session.ErrNoSession) {
+			t.Errorf("Load(%s, %v): %v, want ErrNoSession", r.URL, r.Cookies(), err)
+		}
+	}
+	if n := e.a.queries(); n != 1 {
+		t.Errorf("%d session queries, want 1 (the valid cookie's)", n)
+	}
+	down := errors.New("down")
+	e.a.fail("GetSessionAndUser", down)
+	if _, err := e.m.Load(request("http://example.com/", c)); !errors.Is(err, down) || errors.Is(err, session.ErrNoSession) {
+		t.Errorf("Load with the store down: %v, want the store's error", err)
+	}
+}
