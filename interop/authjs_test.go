@@ -295,6 +295,7 @@ type jsSession struct {
 type sessionResult struct {
 	Status  int               `json:"status"`
 	Body    json.RawMessage   `json:"body"`
+	Text    string            `json:"text"` // the body as sent
 	Cookies []jsCookie        `json:"cookies"`
 	Headers map[string]string `json:"headers"`
 	Logs    []jsLog           `json:"logs"`
@@ -430,17 +431,16 @@ func goRead(t *testing.T, m *session.Manager, base, cookieHeader string) goSaw {
 }
 
 // goBody is Go's SessionHandler's answer to the Cookie header, parsed.
-func goBody(t *testing.T, m *session.Manager, base, cookieHeader string) *jsSession {
+func goBody(t *testing.T, m *session.Manager, base, cookieHeader string) (s *jsSession, raw string) {
 	t.Helper()
 	r := httptest.NewRequest(http.MethodGet, base+"/api/auth/session", nil)
 	r.Header.Set("Cookie", cookieHeader)
 	w := httptest.NewRecorder()
 	m.SessionHandler().ServeHTTP(w, r)
-	var s *jsSession
 	if err := json.Unmarshal(w.Body.Bytes(), &s); err != nil {
 		t.Fatalf("Go SessionHandler body %q: %v", w.Body, err)
 	}
-	return s
+	return s, w.Body.String()
 }
 
 // goCreate signs the user in from Go and returns the session and the
