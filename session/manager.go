@@ -333,7 +333,8 @@ type Device struct {
 
 // Start creates a session for the user, as a sign-in does, and returns
 // the token to hand to the client (the cookie value) with the stored
-// session. It writes no cookie: a JSON login API returns the token, a CLI
+// session, whose Token is what the store holds (the token's hash with
+// Config.HashTokens). It writes no cookie: a JSON login API returns the token, a CLI
 // prints it, a test uses it; SetCookie sends it to a browser. It returns
 // ErrUnknownUser, wrapped, when no user has the id.
 func (m *Manager) Start(ctx context.Context, userID string, d Device) (token string, s Session, err error) {

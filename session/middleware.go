@@ -111,8 +111,9 @@ func (m *Manager) SessionHandler() http.Handler {
 }
 
 // sessionJSON is the body of Auth.js's /session for a session, byte for
-// byte what its Response.json (JSON.stringify) sends: keys in this order,
-// null for an empty field, no HTML escaping, no trailing newline.
+// byte what it sends (JSON.stringify, in @auth/core's toResponse): keys
+// in this order, null for an empty field, no HTML escaping, no trailing
+// newline.
 func sessionJSON(u User, expires time.Time) []byte {
 	b := make([]byte, 0, 128)
 	b = append(b, `{"user":{"name":`...)
