@@ -42,7 +42,7 @@ func authjsMissing() string {
 	if _, err := exec.LookPath("node"); err != nil {
 		return "node is not installed"
 	}
-	for _, p := range []string{"@auth/core", "@auth/pg-adapter", "@auth/kysely-adapter", "better-sqlite3"} {
+	for _, p := range []string{"@auth/core", "@auth/pg-adapter", "@auth/kysely-adapter", "better-sqlite3", "@edge-runtime/cookies", "cookie"} {
 		if _, err := os.Stat(filepath.Join("node_modules", p, "package.json")); err != nil {
 			return "interop/node_modules/" + p + " is missing"
 		}
