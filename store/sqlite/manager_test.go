@@ -3,31 +3,13 @@ package sqlite_test
 import (
 	"context"
 	"errors"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/nextsession/nextsession/session"
 	"github.com/nextsession/nextsession/store/sqlite/sqlitetest"
 )
-
-// clock is a settable clock for a Manager.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
 
 // TestManagerFlavours runs NextAuth's rules through a Manager on every
 // SQLite flavour: Unix milliseconds (Prisma, Drizzle), ISO text with an
@@ -44,8 +26,11 @@ func TestManagerFlavours(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			clk := &clock{t: t0}
-			m := session.NewManager(st, session.Config{Now: clk.now, SweepBatch: 2})
+			var clock atomic.Int64 // Unix nanoseconds; the sweeper reads it too
+			set := func(t time.Time) { clock.Store(t.UnixNano()) }
+			set(t0)
+			now := func() time.Time { return time.Unix(0, clock.Load()).UTC() }
+			m := session.NewManager(st, session.Config{Now: now, SweepBatch: 2})
 			defer m.Close()
 
 			token, _, err := m.Start(ctx, u.ID, session.Device{})
@@ -77,14 +62,14 @@ func TestManagerFlavours(t *testing.T) {
 			}
 
 			boundary := t0.Add(updateAge)
-			clk.set(boundary.Add(-time.Millisecond))
+			set(boundary.Add(-time.Millisecond))
 			if !valid() {
 				t.Fatal("no session")
 			}
 			if got, _ := expires(); !got.Equal(t0.Add(maxAge)) {
 				t.Errorf("1ms before the boundary: expires %v, want unchanged", got)
 			}
-			clk.set(boundary)
+			set(boundary)
 			if !valid() {
 				t.Fatal("no session")
 			}
@@ -101,17 +86,17 @@ func TestManagerFlavours(t *testing.T) {
 				at   time.Time
 				want int64
 			}{{end.Add(-time.Millisecond), 2}, {end, 2}, {end.Add(time.Millisecond), 0}} {
-				clk.set(tc.at)
+				set(tc.at)
 				if n, err := m.CountActive(ctx); n != tc.want || err != nil {
 					t.Errorf("at %v: CountActive = %d, %v; want %d", tc.at, n, err, tc.want)
 				}
 			}
 
-			clk.set(end)
+			set(end)
 			if !valid() {
 				t.Error("invalid when expires == now")
 			}
-			clk.set(end.Add(maxAge).Add(time.Millisecond))
+			set(end.Add(maxAge).Add(time.Millisecond))
 			if valid() {
 				t.Error("valid after expiry")
 			}
