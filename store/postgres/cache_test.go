@@ -242,6 +242,27 @@ func TestCacheInvalidation(t *testing.T) {
 					t.Error("TRUNCATE did not empty the other instance's cache")
 				}
 			})
+			t.Run("mass_delete", func(t *testing.T) {
+				tok, u := e.login(t, a, "r10@example.com")
+				warm(t, tok)
+				// 1,000 more sessions of the user, then one DELETE of all.
+				var cols, vals string
+				if f.SessionID && f.IDs != adapter.IDSerial {
+					cols, vals = `"id", `, `'m' || g::text, `
+				}
+				if _, err := e.db.Exec(`INSERT INTO `+S+` (`+cols+`"sessionToken", "userId", "expires") SELECT `+vals+
+					`'mass-' || g::text, $1, now() + interval '1 day' FROM generate_series(1, 1000) g`, u.ID); err != nil {
+					t.Fatal(err)
+				}
+				flushes := b.st.Stats().Flushes
+				if _, err := e.db.Exec(`DELETE FROM `+S+` WHERE "userId" = $1`, u.ID); err != nil {
+					t.Fatal(err)
+				}
+				refusedByAll(t, "DELETE of 1,001 sessions", tok)
+				if b.st.Stats().Flushes == flushes {
+					t.Error("a DELETE of more than 1,000 sessions did not empty the other instance's cache")
+				}
+			})
 			t.Run("unchanged_columns_keep_entries", func(t *testing.T) {
 				tok, u := e.login(t, a, "r8@example.com")
 				warm(t, tok)
