@@ -116,11 +116,12 @@ const down = int64(^uint64(0) >> 1)
 // pooler on ListenDSN, say): no cache is better than one no revocation
 // reaches.
 //
-// The cache is live when NewCache returns. Once running, it is bypassed (every validation reads the
-// database) while the listener is down, reconnecting, or has not seen its
-// own heartbeat within cfg.Bound; it is emptied whenever the connection is
-// lost, since notifications may have been missed. Stop the listener with
-// Close.
+// The cache is live when NewCache returns. Once running, it is bypassed
+// (every validation reads the database) while the listener is down,
+// reconnecting, or has not seen its own heartbeat within cfg.Bound, and
+// while the trigger is missing (checked every 10 bounds); it is emptied
+// whenever the connection is lost, since notifications may have been
+// missed. Stop the listener with Close.
 func NewCache(ctx context.Context, st *Store, cfg CacheConfig) (*CachedStore, error) {
 	if st == nil {
 		panic("postgres: NewCache with a nil *Store")
