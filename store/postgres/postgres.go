@@ -14,6 +14,7 @@ import (
 // and Close.
 type Store struct {
 	*sqlstore.Store
+	pooler bool
 }
 
 var _ session.Adapter = (*Store)(nil)
@@ -22,5 +23,5 @@ var _ session.Adapter = (*Store)(nil)
 // github.com/lib/pq) for tables of flavour f. Statements are prepared on
 // first use. It panics if db is nil or f is not a usable flavour.
 func New(db *sqlx.DB, f adapter.Flavour) *Store {
-	return &Store{sqlstore.New(db, f, adapter.Postgres)}
+	return NewWith(db, f, Options{})
 }

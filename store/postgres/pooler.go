@@ -1,0 +1,108 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/nextsession/nextsession/adapter"
+	"github.com/nextsession/nextsession/store/internal/sqlstore"
+)
+
+// Options tune a Store made by NewWith.
+type Options struct {
+	// Pooler says that the connections go through a pooler in transaction
+	// mode (PgBouncer's pool_mode = transaction, Supabase's port 6543,
+	// Neon's -pooler host, Prisma's ?pgbouncer=true), where each
+	// transaction may run on another server connection. The store then
+	// prepares no named statement; each statement goes with its arguments
+	// as lib/pq's unnamed one. The DSN of db must then carry
+	// binary_parameters=yes, so that lib/pq sends Parse, Bind and Execute
+	// in one exchange (without it the pooler can move the connection
+	// between the two exchanges); Open adds it, and Verify checks it.
+	Pooler bool
+}
+
+// NewWith returns a Store on db for tables of flavour f, with options o.
+// It panics as New does.
+func NewWith(db *sqlx.DB, f adapter.Flavour, o Options) *Store {
+	return &Store{Store: sqlstore.NewWith(db, f, adapter.Postgres, sqlstore.Options{Unprepared: o.Pooler}), pooler: o.Pooler}
+}
+
+// Open connects to the Postgres server of dsn (a URL or key=value
+// connection string, as github.com/lib/pq reads it) and returns a Store
+// for tables of flavour f. A DSN that names a transaction-mode pooler (see
+// IsPoolerDSN) gives a store with Options.Pooler, and its connections
+// binary_parameters=yes; Prisma's pgbouncer=true is taken off the DSN, as
+// Postgres would refuse it. Close the database with Store.DB().Close().
+func Open(dsn string, f adapter.Flavour) (*Store, error) {
+	if err := f.Check(adapter.Postgres); err != nil {
+		return nil, err
+	}
+	cfg, err := pq.NewConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("nextsession: %w", err)
+	}
+	pooler := isPooler(cfg)
+	delete(cfg.Runtime, "pgbouncer")
+	if pooler {
+		cfg.BinaryParameters = true
+	}
+	c, err := pq.NewConnectorConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("nextsession: %w", err)
+	}
+	db := sqlx.NewDb(sql.OpenDB(c), "postgres")
+	return NewWith(db, f, Options{Pooler: pooler}), nil
+}
+
+// SupabasePoolerPort is the port of Supabase's pooler in transaction mode
+// (its session mode listens on 5432).
+const SupabasePoolerPort = 6543
+
+// IsPoolerDSN reports whether dsn names a pooler in transaction mode by
+// the marks hosted services give it: Prisma's pgbouncer=true parameter,
+// Supabase's port 6543, or a Neon host whose first label ends in
+// "-pooler". Other poolers are not recognisable from their address: use
+// NewWith with Options.Pooler, or add pgbouncer=true to the DSN for Open.
+func IsPoolerDSN(dsn string) bool {
+	cfg, err := pq.NewConfig(dsn)
+	return err == nil && isPooler(cfg)
+}
+
+func isPooler(cfg pq.Config) bool {
+	if strings.EqualFold(cfg.Runtime["pgbouncer"], "true") || cfg.Port == SupabasePoolerPort {
+		return true
+	}
+	for _, h := range strings.Split(cfg.Host, ",") {
+		if label, _, _ := strings.Cut(h, "."); strings.HasSuffix(label, "-pooler") {
+			return true
+		}
+	}
+	return false
+}
+
+// Verify checks that the tables have the flavour's shape and, for a store
+// with Options.Pooler, that the connections send parameters in binary
+// mode (binary_parameters=yes), which pooled statements need.
+func (s *Store) Verify(ctx context.Context) error {
+	if err := s.Store.Verify(ctx); err != nil {
+		return err
+	}
+	if !s.pooler {
+		return nil
+	}
+	// With binary_parameters lib/pq sends a []byte in binary format,
+	// here the four bytes of an int4; without, it sends them as text,
+	// which the server refuses.
+	var got int32
+	err := s.DB().QueryRowContext(ctx, `SELECT $1::int4`, []byte{0, 0, 0, 7}).Scan(&got)
+	if err != nil || got != 7 {
+		return fmt.Errorf("nextsession: a store behind a pooler needs binary_parameters=yes in its DSN (postgres.Open adds it): %v", err)
+	}
+	return nil
+}
