@@ -1,10 +1,12 @@
 // Package faulttest injects database faults into tests: a TCP proxy that
 // sits between a store and its database server and can cut every
-// connection, refuse new ones, and come back.
+// connection, refuse new ones, hold every byte (a black hole: a database
+// that accepts connections and never answers), and come back.
 //
 //	p := faulttest.NewProxy(t, "127.0.0.1:5432")
 //	db := sqlx.MustOpen("postgres", "postgres://u@"+p.Addr()+"/db")
 //	p.Cut()     // every open connection is reset, new ones are refused
+//	p.BlackHole() // connections stay open, nothing is answered
 //	p.Restore() // connections go through again
 //
 // It also holds RunRaces, the concurrency scenarios every store runs

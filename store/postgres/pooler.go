@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -33,12 +34,20 @@ func NewWith(db *sqlx.DB, f adapter.Flavour, o Options) *Store {
 	return &Store{Store: sqlstore.NewWith(db, f, adapter.Postgres, sqlstore.Options{Unprepared: o.Pooler}), pooler: o.Pooler}
 }
 
+// DefaultConnectTimeout is the connect_timeout that Open sets when the
+// DSN has none, so that a server that accepts connections and never
+// answers cannot hold a new connection for ever (lib/pq waits without
+// bound by default).
+const DefaultConnectTimeout = 5 * time.Second
+
 // Open connects to the Postgres server of dsn (a URL or key=value
 // connection string, as github.com/lib/pq reads it) and returns a Store
 // for tables of flavour f. A DSN that names a transaction-mode pooler (see
 // IsPoolerDSN) gives a store with Options.Pooler, and its connections
 // binary_parameters=yes; Prisma's pgbouncer=true is taken off the DSN, as
-// Postgres would refuse it. Close the database with Store.DB().Close().
+// Postgres would refuse it. Without connect_timeout in the DSN,
+// DefaultConnectTimeout applies. Close the database with
+// Store.DB().Close().
 func Open(dsn string, f adapter.Flavour) (*Store, error) {
 	if err := f.Check(adapter.Postgres); err != nil {
 		return nil, err
@@ -49,6 +58,9 @@ func Open(dsn string, f adapter.Flavour) (*Store, error) {
 	}
 	pooler := isPooler(cfg)
 	delete(cfg.Runtime, "pgbouncer")
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = DefaultConnectTimeout
+	}
 	if pooler {
 		cfg.BinaryParameters = true
 	}

@@ -241,3 +241,57 @@ func poolerWorkload(t *testing.T, st *postgres.Store) (ops, errs int64, first er
 	}
 	return nops.Load(), nerrs.Load(), first
 }
+
+// BenchmarkValidatePooler validates one session, through the Manager, on
+// four paths in the same run: direct with prepared statements (the
+// default), direct in pooler mode (the cost of the mode itself), and
+// through PgBouncer in transaction mode (pooler mode) and session mode
+// (prepared). Compare with benchstat over -count runs.
+func BenchmarkValidatePooler(b *testing.B) {
+	f := adapter.Prisma
+	schema := "nextsession_pgb_bench"
+	direct := pgtest.Open(b, schema)
+	ctx := context.Background()
+	if err := postgres.New(direct, f).CreateSchema(ctx); err != nil {
+		b.Fatal(err)
+	}
+	tx := pgtest.StartPgBouncer(b, pgtest.TransactionMode, schema)
+	se := pgtest.StartPgBouncer(b, pgtest.SessionMode, schema)
+	open := func(dsn string) *postgres.Store {
+		st, err := postgres.Open(dsn, f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { st.Close(); st.DB().Close() })
+		return st
+	}
+	paths := []struct {
+		name string
+		st   *postgres.Store
+	}{
+		{"direct", postgres.New(direct, f)},
+		{"direct-pooler-mode", open(pgtest.WithSchema(pgtest.DSN(), schema) + "&pgbouncer=true")},
+		{"pgbouncer-transaction", open(tx.DSN(schema) + "&pgbouncer=true")},
+		{"pgbouncer-session", open(se.DSN(schema))},
+	}
+	u, err := paths[0].st.CreateUser(ctx, session.User{Email: "bench@example.com"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	m0 := session.NewManager(paths[0].st, session.Config{})
+	rec := httptest.NewRecorder()
+	if _, err := m0.Create(ctx, rec, httptest.NewRequest("POST", "/", nil), u.ID); err != nil {
+		b.Fatal(err)
+	}
+	token := rec.Result().Cookies()[0].Value
+	for _, p := range paths {
+		m := session.NewManager(p.st, session.Config{})
+		b.Run(p.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := m.Validate(ctx, token); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
