@@ -21,8 +21,8 @@ import (
 // Sizes of the many-instances test.
 const (
 	instances    = 4
-	sweepExpired = 100_000// expired rows the concurrent sweeps share
-	sweepLive    = 5_000  // live rows they must leave
+	sweepExpired = 100_000 // expired rows the concurrent sweeps share
+	sweepLive    = 5_000   // live rows they must leave
 	sweepBatch   = 500
 	countTTL     = time.Minute // CountCache; the test moves the clocks past it
 )
