@@ -52,6 +52,10 @@ func StartPgBouncer(tb testing.TB, mode string, schemas ...string) *PgBouncer {
 	tb.Helper()
 	bin, err := exec.LookPath("pgbouncer")
 	if err != nil {
+		// Debian installs it in /usr/sbin, which a user's PATH may lack.
+		bin, err = exec.LookPath("/usr/sbin/pgbouncer")
+	}
+	if err != nil {
 		msg := "pgtest: pgbouncer is not installed (apt-get install pgbouncer)"
 		if os.Getenv("CI") == "true" {
 			tb.Fatal(msg)
