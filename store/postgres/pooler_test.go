@@ -2,15 +2,19 @@ package postgres_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/nextsession/nextsession/adapter"
 	"github.com/nextsession/nextsession/adapter/adaptertest"
@@ -291,6 +295,109 @@ func BenchmarkValidatePooler(b *testing.B) {
 				if _, err := m.Validate(ctx, token); err != nil {
 					b.Fatal(err)
 				}
+			}
+		})
+	}
+}
+
+// countingDialer counts the writes on the connections it makes: lib/pq
+// writes once per exchange, so writes per call are its round trips.
+type countingDialer struct {
+	net.Dialer
+	writes atomic.Int64
+}
+
+func (d *countingDialer) Dial(network, addr string) (net.Conn, error) {
+	return d.DialContext(context.Background(), network, addr)
+}
+
+func (d *countingDialer) DialTimeout(network, addr string, timeout time.Duration) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return d.DialContext(ctx, network, addr)
+}
+
+func (d *countingDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	c, err := d.Dialer.DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	return &countingConn{Conn: c, writes: &d.writes}, nil
+}
+
+type countingConn struct {
+	net.Conn
+	writes *atomic.Int64
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(p)
+}
+
+// TestPoolerRoundTrips: validation through a transaction-mode PgBouncer
+// in pooler mode is one round trip, as with prepared statements directly;
+// without binary_parameters the same unprepared query would take two.
+func TestPoolerRoundTrips(t *testing.T) {
+	f := adapter.Prisma
+	schema := "nextsession_pgb_trips"
+	direct := pgtest.Open(t, schema)
+	ctx := context.Background()
+	if err := postgres.New(direct, f).CreateSchema(ctx); err != nil {
+		t.Fatal(err)
+	}
+	pgb := pgtest.StartPgBouncer(t, pgtest.TransactionMode, schema)
+	u, err := postgres.New(direct, f).CreateUser(ctx, session.User{Email: "trips@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m0 := session.NewManager(postgres.New(direct, f), session.Config{})
+	rec := httptest.NewRecorder()
+	if _, err := m0.Create(ctx, rec, httptest.NewRequest("POST", "/", nil), u.ID); err != nil {
+		t.Fatal(err)
+	}
+	token := rec.Result().Cookies()[0].Value
+
+	for _, c := range []struct {
+		name   string
+		dsn    string
+		pooler bool
+		binary bool
+		want   int64
+	}{
+		{"direct prepared", pgtest.WithSchema(pgtest.DSN(), schema), false, false, 1},
+		{"pgbouncer pooler mode", pgb.DSN(schema), true, true, 1},
+		{"pgbouncer unprepared without binary_parameters", pgb.DSN(schema), true, false, 2},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, err := pq.NewConfig(c.dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.BinaryParameters = c.binary
+			conn, err := pq.NewConnectorConfig(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := &countingDialer{}
+			conn.Dialer(d)
+			db := sqlx.NewDb(sql.OpenDB(conn), "postgres")
+			db.SetMaxOpenConns(1)
+			t.Cleanup(func() { db.Close() })
+			st := postgres.NewWith(db, f, postgres.Options{Pooler: c.pooler})
+			m := session.NewManager(st, session.Config{})
+			if _, err := m.Validate(ctx, token); err != nil { // connects, prepares
+				t.Fatal(err)
+			}
+			const n = 10
+			before := d.writes.Load()
+			for range n {
+				if _, err := m.Validate(ctx, token); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := (d.writes.Load() - before) / n; got != c.want {
+				t.Errorf("%d round trips per validation, want %d", got, c.want)
 			}
 		})
 	}
