@@ -59,7 +59,7 @@ func TestOutageLogged(t *testing.T) {
 	for _, path := range []string{
 		"/account/settings?secret=query-" + c.Value,
 		"/a%0Atime=forged%20level=INFO%20msg=fine", // a newline in the path
-		"/" + c.Value,                               // the token in the path
+		"/" + c.Value, // the token in the path
 	} {
 		before := len(logs.lines("cannot read the session"))
 		_, w := e.serve(request("http://example.com"+path, c))
