@@ -98,6 +98,8 @@ type Config struct {
 	// when it is earlier. A database that accepts connections and never
 	// answers, or a pool with no free connection, then costs a request at
 	// most Timeout before ErrorFunc answers. Default DefaultTimeout (5s).
+	// A store's own shorter wait (SQLite's busy timeout, say) shows its
+	// own error instead.
 	Timeout time.Duration
 	// Logger receives the Manager's log lines: each ErrorFunc answer of
 	// the default ErrorFunc (method, path, error; at Error level), each

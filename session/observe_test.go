@@ -1,7 +1,6 @@
 package session_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -13,47 +12,15 @@ import (
 	"time"
 
 	"github.com/nextsession/nextsession/session"
+	"github.com/nextsession/nextsession/store/faulttest"
 )
-
-// logBuffer collects log output from several goroutines.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// lines returns the log lines that contain s.
-func (l *logBuffer) lines(s string) []string {
-	var out []string
-	for _, line := range strings.Split(l.String(), "\n") {
-		if strings.Contains(line, s) {
-			out = append(out, line)
-		}
-	}
-	return out
-}
-
-func (l *logBuffer) logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
 
 // TestOutageLogged: the default ErrorFunc answers 503 and leaves one log
 // line with the method, the path and the error, and never the cookie, the
 // token or the query string, whatever the client puts in the path.
 func TestOutageLogged(t *testing.T) {
-	var logs logBuffer
-	e := newEnv(t, session.Config{Logger: logs.logger()})
+	var logs faulttest.Log
+	e := newEnv(t, session.Config{Logger: logs.Logger()})
 	c := e.login(e.user.ID)
 	e.a.fail("GetSessionAndUser", errors.New("dial tcp 10.0.0.5:5432: connection refused"))
 	for _, path := range []string{
@@ -61,12 +28,12 @@ func TestOutageLogged(t *testing.T) {
 		"/a%0Atime=forged%20level=INFO%20msg=fine", // a newline in the path
 		"/" + c.Value, // the token in the path
 	} {
-		before := len(logs.lines("cannot read the session"))
+		before := len(logs.Lines("cannot read the session"))
 		_, w := e.serve(request("http://example.com"+path, c))
 		if w.Code != http.StatusServiceUnavailable {
 			t.Fatalf("%s: status %d, want 503", path, w.Code)
 		}
-		got := logs.lines("cannot read the session")
+		got := logs.Lines("cannot read the session")
 		if len(got) != before+1 {
 			t.Fatalf("%s: %d log lines for one outage, want 1:\n%s", path, len(got)-before, logs.String())
 		}
@@ -203,9 +170,9 @@ func (rec *recorder) allEvents() session.Events {
 // reach their hook once, naming the session by its handle, never its
 // token; a revocation and a sweep each leave one log line.
 func TestEventsAndLog(t *testing.T) {
-	var logs logBuffer
+	var logs faulttest.Log
 	rec := &recorder{events: map[string][]session.Event{}}
-	e := newEnv(t, session.Config{Logger: logs.logger(), Events: rec.allEvents()})
+	e := newEnv(t, session.Config{Logger: logs.Logger(), Events: rec.allEvents()})
 	ctx := context.Background()
 	var tokens []string
 	check := func(kind string, want ...session.Event) {
@@ -242,7 +209,7 @@ func TestEventsAndLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("revoke", session.Event{Handle: handleOf(b.Value), Count: 1})
-	if n := len(logs.lines("session: revoked")); n != 1 {
+	if n := len(logs.Lines("session: revoked")); n != 1 {
 		t.Errorf("%d log lines for one revocation:\n%s", n, logs.String())
 	}
 	c := e.login(other.ID)
@@ -251,7 +218,7 @@ func TestEventsAndLog(t *testing.T) {
 		t.Fatalf("RevokeUser = %d, %v", n, err)
 	}
 	check("revoke", session.Event{Handle: handleOf(b.Value), Count: 1}, session.Event{UserID: other.ID, Count: 2})
-	if got := logs.lines("session: revoked"); len(got) != 2 || !strings.Contains(got[1], "sessions=2") || !strings.Contains(got[1], "user="+other.ID) {
+	if got := logs.Lines("session: revoked"); len(got) != 2 || !strings.Contains(got[1], "sessions=2") || !strings.Contains(got[1], "user="+other.ID) {
 		t.Errorf("log lines of the revocations: %q", got)
 	}
 
@@ -268,7 +235,7 @@ func TestEventsAndLog(t *testing.T) {
 	// and one log line with the count.
 	expired := e.insert(e.user.ID, t0.Add(maxAge))
 	tokens = append(tokens, expired)
-	m := session.NewManager(e.a, session.Config{Now: e.clock.Now, Logger: logs.logger(), Events: rec.allEvents(), SweepInterval: 5 * time.Millisecond})
+	m := session.NewManager(e.a, session.Config{Now: e.clock.Now, Logger: logs.Logger(), Events: rec.allEvents(), SweepInterval: 5 * time.Millisecond})
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		rec.mu.Lock()
@@ -287,7 +254,7 @@ func TestEventsAndLog(t *testing.T) {
 	}
 	m.Close()
 	var swept []string
-	for _, l := range logs.lines("swept expired sessions") {
+	for _, l := range logs.Lines("swept expired sessions") {
 		if strings.Contains(l, "level=INFO") {
 			swept = append(swept, l)
 		}

@@ -10,8 +10,8 @@
 //	p.Restore() // connections go through again
 //
 // It also holds RunRaces, the concurrency scenarios every store runs
-// under -race, and SessionRows, to compare session rows before and after
-// a fault.
+// under -race, SessionRows, to compare session rows before and after a
+// fault, and Log, a log destination to check what a fault logged.
 //
 // It is for tests only: it logs nothing, buffers nothing beyond a copy
 // buffer, and stops with the test.

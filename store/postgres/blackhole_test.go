@@ -1,9 +1,7 @@
 package postgres_test
 
 import (
-	"bytes"
 	"context"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,6 +11,7 @@ import (
 
 	"github.com/nextsession/nextsession/adapter"
 	"github.com/nextsession/nextsession/session"
+	"github.com/nextsession/nextsession/store/faulttest"
 	"github.com/nextsession/nextsession/store/postgres"
 	"github.com/nextsession/nextsession/store/postgres/pgtest"
 )
@@ -28,24 +27,6 @@ const (
 	holePool   = 4
 )
 
-// syncBuffer is a log destination safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestBlackHole puts a proxy that accepts connections and then passes
 // nothing on between the store and Postgres: every request with a session
 // is answered 503 within Config.Timeout (plus scheduling slack), never
@@ -56,11 +37,8 @@ func (s *syncBuffer) String() string {
 func TestBlackHole(t *testing.T) {
 	f := adapter.Prisma
 	schema := "nextsession_blackhole"
-	direct := pgtest.Open(t, schema)
+	openTables(t, schema, f)
 	ctx := context.Background()
-	if err := postgres.New(direct, f).CreateSchema(ctx); err != nil {
-		t.Fatal(err)
-	}
 	dsn, proxy := throughProxy(t, pgtest.DSN())
 	st, err := postgres.Open(pgtest.WithSchema(dsn, schema), f)
 	if err != nil {
@@ -70,10 +48,10 @@ func TestBlackHole(t *testing.T) {
 	db.SetMaxOpenConns(holePool)
 	t.Cleanup(func() { st.Close(); db.Close() })
 
-	var logs syncBuffer
+	var logs faulttest.Log
 	m := session.NewManager(st, session.Config{
 		Timeout:       holeTimeout,
-		Logger:        slog.New(slog.NewTextHandler(&logs, nil)),
+		Logger:        logs.Logger(),
 		SweepInterval: 50 * time.Millisecond,
 	})
 	t.Cleanup(func() { m.Close() })

@@ -51,6 +51,17 @@ func TestIsPoolerDSN(t *testing.T) {
 	}
 }
 
+// openTables returns a direct handle on a fresh schema with the tables
+// of flavour f.
+func openTables(tb testing.TB, schema string, f adapter.Flavour) *sqlx.DB {
+	tb.Helper()
+	db := pgtest.Open(tb, schema)
+	if err := postgres.New(db, f).CreateSchema(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	return db
+}
+
 // pooled is a store through a PgBouncer, and a direct handle on the same
 // schema for setting up and checking.
 type pooled struct {
@@ -66,10 +77,7 @@ type pooled struct {
 func openPooled(t *testing.T, mode string, f adapter.Flavour) pooled {
 	t.Helper()
 	schema := "nextsession_pgb_" + mode[:4] + "_" + strings.ReplaceAll(f.Name, "-", "_")
-	direct := pgtest.Open(t, schema)
-	if err := postgres.New(direct, f).CreateSchema(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	direct := openTables(t, schema, f)
 	pgb := pgtest.StartPgBouncer(t, mode, schema)
 	var st *postgres.Store
 	if mode == pgtest.TransactionMode {
@@ -136,10 +144,7 @@ func TestPgBouncer(t *testing.T) {
 // tests above prove nothing.
 func TestPgBouncerPreparedFails(t *testing.T) {
 	schema := "nextsession_pgb_prepared"
-	direct := pgtest.Open(t, schema)
-	if err := postgres.New(direct, adapter.Prisma).CreateSchema(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	openTables(t, schema, adapter.Prisma)
 	pgb := pgtest.StartPgBouncer(t, pgtest.TransactionMode, schema)
 	db, err := sqlx.Open("postgres", pgb.DSN(schema))
 	if err != nil {
@@ -254,11 +259,8 @@ func poolerWorkload(t *testing.T, st *postgres.Store) (ops, errs int64, first er
 func BenchmarkValidatePooler(b *testing.B) {
 	f := adapter.Prisma
 	schema := "nextsession_pgb_bench"
-	direct := pgtest.Open(b, schema)
+	direct := openTables(b, schema, f)
 	ctx := context.Background()
-	if err := postgres.New(direct, f).CreateSchema(ctx); err != nil {
-		b.Fatal(err)
-	}
 	tx := pgtest.StartPgBouncer(b, pgtest.TransactionMode, schema)
 	se := pgtest.StartPgBouncer(b, pgtest.SessionMode, schema)
 	open := func(dsn string) *postgres.Store {
@@ -341,11 +343,8 @@ func (c *countingConn) Write(p []byte) (int, error) {
 func TestPoolerRoundTrips(t *testing.T) {
 	f := adapter.Prisma
 	schema := "nextsession_pgb_trips"
-	direct := pgtest.Open(t, schema)
+	direct := openTables(t, schema, f)
 	ctx := context.Background()
-	if err := postgres.New(direct, f).CreateSchema(ctx); err != nil {
-		t.Fatal(err)
-	}
 	pgb := pgtest.StartPgBouncer(t, pgtest.TransactionMode, schema)
 	u, err := postgres.New(direct, f).CreateUser(ctx, session.User{Email: "trips@example.com"})
 	if err != nil {
