@@ -135,6 +135,7 @@ type Manager struct {
 	stop     chan struct{}
 	done     chan struct{}
 	stopOnce sync.Once
+	sweeping sync.WaitGroup // the sweeper's statements, which Close waits for
 
 	countMu sync.Mutex // held while counting, so concurrent callers share one query
 	count   int64
@@ -294,7 +295,7 @@ func (m *Manager) Validate(ctx context.Context, token string) (Result, error) {
 	if !m.cfg.ValidToken(token) {
 		return Result{}, ErrNoSession
 	}
-	return within(m, ctx, func(ctx context.Context) (Result, error) { return m.validate(ctx, token) })
+	return within(m, ctx, nil, func(ctx context.Context) (Result, error) { return m.validate(ctx, token) })
 }
 
 // validate is Validate on a token of a valid shape.
@@ -382,7 +383,7 @@ func (m *Manager) Create(ctx context.Context, w http.ResponseWriter, r *http.Req
 		UserAgent: deviceText(r.UserAgent()),
 		IP:        deviceText(m.cfg.ClientIP(r)),
 	}
-	s, err := within(m, ctx, func(ctx context.Context) (Session, error) { return m.st.CreateSession(ctx, in) })
+	s, err := within(m, ctx, nil, func(ctx context.Context) (Session, error) { return m.st.CreateSession(ctx, in) })
 	if err != nil {
 		return Session{}, fmt.Errorf("session: creating session: %w", err)
 	}
@@ -426,7 +427,7 @@ func (m *Manager) Revoke(ctx context.Context, storedToken string) error {
 
 // deleteSession deletes a session within Config.Timeout.
 func (m *Manager) deleteSession(ctx context.Context, storedToken string) error {
-	_, err := within(m, ctx, func(ctx context.Context) (struct{}, error) {
+	_, err := within(m, ctx, nil, func(ctx context.Context) (struct{}, error) {
 		return struct{}{}, m.st.DeleteSession(ctx, storedToken)
 	})
 	return err
@@ -534,13 +535,19 @@ func (m *Manager) CountUserActive(ctx context.Context, userID string) (int64, er
 // that no statement holds locks for long, and says how many went. Each
 // statement is bounded by Config.Timeout.
 func (m *Manager) Sweep(ctx context.Context) (int64, error) {
+	return m.sweep(ctx, nil)
+}
+
+// sweep is Sweep; the sweeper passes its WaitGroup, which Close waits on,
+// so that no statement of a sweep outlives Close.
+func (m *Manager) sweep(ctx context.Context, wg *sync.WaitGroup) (int64, error) {
 	d, ok := m.st.(ExpiredDeleter)
 	if !ok {
 		return 0, unsupported("sweeping", "ExpiredDeleter")
 	}
 	var total int64
 	for {
-		n, err := within(m, ctx, func(ctx context.Context) (int64, error) {
+		n, err := within(m, ctx, wg, func(ctx context.Context) (int64, error) {
 			return d.DeleteExpired(ctx, m.now(), m.cfg.SweepBatch)
 		})
 		total += n
@@ -573,7 +580,7 @@ func (m *Manager) sweepLoop() {
 		case <-t.C:
 			// An error (database down) is retried at the next tick.
 			start := time.Now()
-			n, err := m.Sweep(ctx)
+			n, err := m.sweep(ctx, &m.sweeping)
 			if ctx.Err() != nil {
 				return // stopped by Close mid-sweep: no failure to report
 			}
@@ -582,15 +589,29 @@ func (m *Manager) sweepLoop() {
 	}
 }
 
-// Close stops the sweeper, waiting for a sweep under way to end. It is safe
-// to call more than once, and on a manager without a sweeper.
+// Close stops the sweeper, waiting for a sweep under way to end: its
+// statement is cancelled, and Close waits for it up to Config.Timeout
+// (a driver stuck on a database that never answers may not return), then
+// reports it. It is safe to call more than once, and on a manager without
+// a sweeper.
 func (m *Manager) Close() error {
 	if m.stop == nil {
 		return nil
 	}
 	m.stopOnce.Do(func() { close(m.stop) })
 	<-m.done
-	return nil
+	// The sweeper has ended, so no statement starts any more.
+	idle := make(chan struct{})
+	go func() {
+		m.sweeping.Wait()
+		close(idle)
+	}()
+	select {
+	case <-idle:
+		return nil
+	case <-time.After(m.cfg.Timeout):
+		return fmt.Errorf("session: closing: a sweep statement is still running after %v", m.cfg.Timeout)
+	}
 }
 
 // unsupported is the error of a Manager method whose store lacks the

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 )
 
@@ -102,15 +103,22 @@ func loggingErrorFunc(l *slog.Logger) func(http.ResponseWriter, *http.Request, e
 // or when the bound passes, whichever is first. A driver blocked on a
 // database that never answers may not return when its context ends
 // (lib/pq waits for the server to confirm a cancel); f then finishes in
-// its own goroutine, and the caller is answered at the bound.
-func within[T any](m *Manager, ctx context.Context, f func(context.Context) (T, error)) (T, error) {
+// its own goroutine, and the caller is answered at the bound. The
+// goroutine is counted in wg when wg is not nil.
+func within[T any](m *Manager, ctx context.Context, wg *sync.WaitGroup, f func(context.Context) (T, error)) (T, error) {
 	ctx, cancel := context.WithTimeout(ctx, m.cfg.Timeout)
 	type result struct {
 		v   T
 		err error
 	}
 	done := make(chan result, 1)
+	if wg != nil {
+		wg.Add(1)
+	}
 	go func() {
+		if wg != nil {
+			defer wg.Done()
+		}
 		defer cancel()
 		v, err := f(ctx)
 		done <- result{v, err}
