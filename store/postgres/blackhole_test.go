@@ -153,3 +153,50 @@ func TestBlackHole(t *testing.T) {
 	t.Logf("black hole: %d requests answered 503, the slowest after %v (bound %v); %d of %d pooled connections were stuck; first request after it: 200",
 		holeRounds*holeVolley, slowest, holeTimeout, stuck, holePool)
 }
+
+// TestOpenConnectTimeout: a connection made by Open to a server that
+// accepts and never answers fails after DefaultConnectTimeout instead of
+// waiting for ever, even for a caller without a deadline; a DSN's own
+// connect_timeout wins.
+func TestOpenConnectTimeout(t *testing.T) {
+	dsn, proxy := throughProxy(t, pgtest.DSN())
+	proxy.BlackHole()
+	for _, c := range []struct {
+		dsn  string
+		want time.Duration
+	}{
+		{dsn, postgres.DefaultConnectTimeout},
+		{dsn + "&connect_timeout=1", time.Second},
+	} {
+		st, err := postgres.Open(c.dsn, adapter.Prisma)
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		done := make(chan error, 1)
+		go func() { done <- st.DB().PingContext(context.Background()) }()
+		select {
+		case err := <-done:
+			took := time.Since(start)
+			if err == nil {
+				t.Errorf("%s: connected through a black hole", c.dsn)
+			}
+			if took < c.want-100*time.Millisecond {
+				t.Errorf("%s: gave up after %v, before the connect timeout %v", c.dsn, took, c.want)
+			}
+		case <-time.After(c.want + 20*time.Second):
+			t.Fatalf("%s: connecting hangs on a server that never answers", c.dsn)
+		}
+		st.DB().Close()
+	}
+	proxy.Restore()
+}
+
+func TestOpenErrors(t *testing.T) {
+	for _, dsn := range []string{"postgres://%zz", "host='unterminated", "sslmode=bogus"} {
+		if st, err := postgres.Open(dsn, adapter.Prisma); err == nil {
+			st.DB().Close()
+			t.Errorf("Open(%q) = no error", dsn)
+		}
+	}
+}
