@@ -106,7 +106,9 @@ type Config struct {
 	// answers, or a pool with no free connection, then costs a request at
 	// most Timeout before ErrorFunc answers. Default DefaultTimeout (5s).
 	// A store's own shorter wait (SQLite's busy timeout, say) shows its
-	// own error instead.
+	// own error instead. The bound runs each call in a goroutine of its
+	// own (a driver may not return when its context ends); NoTimeout runs
+	// calls in the caller's goroutine with the caller's context alone.
 	Timeout time.Duration
 	// Logger receives the Manager's log lines: each ErrorFunc answer of
 	// the default ErrorFunc (method, path, error; at Error level), each
@@ -153,7 +155,7 @@ func NewManager(st Store, cfg Config) *Manager {
 	if v := reflect.ValueOf(st); v.Kind() == reflect.Pointer && v.IsNil() {
 		panic("session: NewManager with a nil " + v.Type().String())
 	}
-	if cfg.MaxAge < 0 || cfg.AbsoluteLifetime < 0 || cfg.CountCache < 0 || cfg.SweepInterval < 0 || cfg.SweepBatch < 0 || cfg.Timeout < 0 ||
+	if cfg.MaxAge < 0 || cfg.AbsoluteLifetime < 0 || cfg.CountCache < 0 || cfg.SweepInterval < 0 || cfg.SweepBatch < 0 || (cfg.Timeout < 0 && cfg.Timeout != NoTimeout) ||
 		(cfg.UpdateAge < 0 && cfg.UpdateAge != UpdateAlways) {
 		panic("session: negative duration in Config")
 	}
@@ -606,6 +608,10 @@ func (m *Manager) Close() error {
 		m.sweeping.Wait()
 		close(idle)
 	}()
+	if m.cfg.Timeout == NoTimeout {
+		<-idle
+		return nil
+	}
 	select {
 	case <-idle:
 		return nil

@@ -281,3 +281,29 @@ func TestEventsAndLog(t *testing.T) {
 		}
 	}
 }
+
+// TestNoTimeout: NoTimeout is accepted and validates in the caller's
+// goroutine with the caller's context; other negative timeouts are a
+// setup mistake.
+func TestNoTimeout(t *testing.T) {
+	e := newEnv(t, session.Config{})
+	c := e.login(e.user.ID)
+	m := session.NewManager(e.a, session.Config{Now: e.clock.Now, Timeout: session.NoTimeout, SweepInterval: time.Millisecond})
+	if _, err := m.Validate(context.Background(), c.Value); err != nil {
+		t.Errorf("Validate with NoTimeout: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := m.Validate(ctx, c.Value); !errors.Is(err, context.Canceled) {
+		t.Errorf("Validate with a cancelled context and NoTimeout: %v", err)
+	}
+	if err := m.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("NewManager accepted Timeout -2s")
+		}
+	}()
+	session.NewManager(e.a, session.Config{Timeout: -2 * time.Second})
+}
