@@ -69,7 +69,6 @@ func TestManyInstances(t *testing.T) {
 		t.Cleanup(func() {
 			insts[i].m.Close()
 			st.Close()
-			st.DB().Close()
 		})
 	}
 	js := e.authjs()

@@ -7,31 +7,17 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"time"
 
-	"github.com/nextsession/nextsession/adapter"
 	"github.com/nextsession/nextsession/session"
-	"github.com/nextsession/nextsession/store/sqlite"
+	"github.com/nextsession/nextsession/store/memory"
 )
 
 // Events feed an audit trail or metrics; the Logger shows an operator
 // revocations, sweeps and outages. Neither ever holds a token.
 func ExampleEvents() {
-	dir, err := os.MkdirTemp("", "nextsession-example")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	st, err := sqlite.Open(filepath.Join(dir, "app.db"), adapter.Prisma)
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer st.DB().Close()
+	st := memory.New() // postgres.Open or sqlite.Open on a real database
 	ctx := context.Background()
-	if err := st.CreateSchema(ctx); err != nil {
-		log.Fatal(err)
-	}
 	ada, err := st.CreateUser(ctx, session.User{ID: "ada", Name: "Ada", Email: "ada@example.com"})
 	if err != nil {
 		log.Fatal(err)

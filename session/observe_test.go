@@ -67,13 +67,13 @@ func TestOutageLogged(t *testing.T) {
 // context, until release is closed: a driver stuck on a database that
 // never answers.
 type blockingStore struct {
-	*countingAdapter
+	*spy
 	release chan struct{}
 }
 
 func (b *blockingStore) GetSessionAndUser(ctx context.Context, token string) (session.Session, session.User, error) {
 	<-b.release
-	return b.countingAdapter.GetSessionAndUser(ctx, token)
+	return b.spy.GetSessionAndUser(ctx, token)
 }
 
 // TestTimeoutBoundsRequests: a store that never returns costs a request
@@ -82,7 +82,7 @@ func (b *blockingStore) GetSessionAndUser(ctx context.Context, token string) (se
 func TestTimeoutBoundsRequests(t *testing.T) {
 	e := newEnv(t, session.Config{})
 	c := e.login(e.user.ID)
-	b := &blockingStore{countingAdapter: e.a, release: make(chan struct{})}
+	b := &blockingStore{spy: e.a, release: make(chan struct{})}
 	var hookErr error
 	for _, tc := range []struct {
 		name     string
@@ -282,23 +282,40 @@ func TestEventsAndLog(t *testing.T) {
 	}
 }
 
-// TestNoTimeout: NoTimeout is accepted and validates in the caller's
-// goroutine with the caller's context; other negative timeouts are a
-// setup mistake.
+// deadlineStore records whether the context of each session read had a
+// deadline.
+type deadlineStore struct {
+	*spy
+	mu        sync.Mutex
+	deadlines []bool
+}
+
+func (d *deadlineStore) GetSessionAndUser(ctx context.Context, token string) (session.Session, session.User, error) {
+	_, ok := ctx.Deadline()
+	d.mu.Lock()
+	d.deadlines = append(d.deadlines, ok)
+	d.mu.Unlock()
+	return d.spy.GetSessionAndUser(ctx, token)
+}
+
+// TestNoTimeout: by default a store call gets a deadline; with NoTimeout
+// it gets the caller's context as it is, and validation works. Other
+// negative timeouts are a setup mistake.
 func TestNoTimeout(t *testing.T) {
 	e := newEnv(t, session.Config{})
 	c := e.login(e.user.ID)
-	m := session.NewManager(e.a, session.Config{Now: e.clock.Now, Timeout: session.NoTimeout, SweepInterval: time.Millisecond})
-	if _, err := m.Validate(context.Background(), c.Value); err != nil {
-		t.Errorf("Validate with NoTimeout: %v", err)
+	d := &deadlineStore{spy: e.a}
+	for _, timeout := range []time.Duration{0, session.NoTimeout} {
+		m := session.NewManager(d, session.Config{Now: e.clock.Now, Timeout: timeout, SweepInterval: time.Millisecond})
+		if _, err := m.Validate(context.Background(), c.Value); err != nil {
+			t.Errorf("Timeout %v: Validate: %v", timeout, err)
+		}
+		if err := m.Close(); err != nil {
+			t.Errorf("Timeout %v: Close: %v", timeout, err)
+		}
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if _, err := m.Validate(ctx, c.Value); !errors.Is(err, context.Canceled) {
-		t.Errorf("Validate with a cancelled context and NoTimeout: %v", err)
-	}
-	if err := m.Close(); err != nil {
-		t.Errorf("Close: %v", err)
+	if len(d.deadlines) != 2 || !d.deadlines[0] || d.deadlines[1] {
+		t.Errorf("deadlines of the store's context (default, NoTimeout) = %v, want [true false]", d.deadlines)
 	}
 	defer func() {
 		if recover() == nil {

@@ -9,9 +9,10 @@
 //	p.BlackHole() // connections stay open, nothing is answered
 //	p.Restore() // connections go through again
 //
-// It also holds RunRaces, the concurrency scenarios every store runs
-// under -race, SessionRows, to compare session rows before and after a
-// fault, and Log, a log destination to check what a fault logged.
+// It also holds SessionRows, to compare session rows before and after a
+// fault, and Log, a log destination to check what a fault logged. The
+// concurrency races every store runs are part of the conformance suite,
+// adapter/adaptertest.
 //
 // It is for tests only: it logs nothing, buffers nothing beyond a copy
 // buffer, and stops with the test.

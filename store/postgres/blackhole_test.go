@@ -46,7 +46,7 @@ func TestBlackHole(t *testing.T) {
 	}
 	db := st.DB()
 	db.SetMaxOpenConns(holePool)
-	t.Cleanup(func() { st.Close(); db.Close() })
+	t.Cleanup(func() { st.Close() })
 
 	var logs faulttest.Log
 	m := session.NewManager(st, session.Config{
@@ -168,13 +168,15 @@ func TestOpenConnectTimeout(t *testing.T) {
 		{dsn, postgres.DefaultConnectTimeout},
 		{dsn + "&connect_timeout=1", time.Second},
 	} {
-		st, err := postgres.Open(c.dsn, adapter.Prisma)
-		if err != nil {
-			t.Fatal(err)
-		}
 		start := time.Now()
 		done := make(chan error, 1)
-		go func() { done <- st.DB().PingContext(context.Background()) }()
+		go func() {
+			st, err := postgres.Open(c.dsn, adapter.Prisma) // Open pings
+			if err == nil {
+				st.Close()
+			}
+			done <- err
+		}()
 		select {
 		case err := <-done:
 			took := time.Since(start)
@@ -187,7 +189,6 @@ func TestOpenConnectTimeout(t *testing.T) {
 		case <-time.After(c.want + 20*time.Second):
 			t.Fatalf("%s: connecting hangs on a server that never answers", c.dsn)
 		}
-		st.DB().Close()
 	}
 	proxy.Restore()
 }
@@ -195,7 +196,7 @@ func TestOpenConnectTimeout(t *testing.T) {
 func TestOpenErrors(t *testing.T) {
 	for _, dsn := range []string{"postgres://%zz", "host='unterminated", "sslmode=bogus"} {
 		if st, err := postgres.Open(dsn, adapter.Prisma); err == nil {
-			st.DB().Close()
+			st.Close()
 			t.Errorf("Open(%q) = no error", dsn)
 		}
 	}

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -31,7 +30,7 @@ type Options struct {
 // NewWith returns a Store on db for tables of flavour f, with options o.
 // It panics as New does.
 func NewWith(db *sqlx.DB, f adapter.Flavour, o Options) *Store {
-	return &Store{Store: sqlstore.NewWith(db, f, adapter.Postgres, sqlstore.Options{Unprepared: o.Pooler}), pooler: o.Pooler}
+	return &Store{s: sqlstore.NewWith(db, f, adapter.Postgres, sqlstore.Options{Unprepared: o.Pooler}), pooler: o.Pooler}
 }
 
 // DefaultConnectTimeout is the connect_timeout that Open sets when the
@@ -39,38 +38,6 @@ func NewWith(db *sqlx.DB, f adapter.Flavour, o Options) *Store {
 // answers cannot hold a new connection for ever (lib/pq waits without
 // bound by default).
 const DefaultConnectTimeout = 5 * time.Second
-
-// Open connects to the Postgres server of dsn (a URL or key=value
-// connection string, as github.com/lib/pq reads it) and returns a Store
-// for tables of flavour f. A DSN that names a transaction-mode pooler (see
-// IsPoolerDSN) gives a store with Options.Pooler, and its connections
-// binary_parameters=yes; Prisma's pgbouncer=true is taken off the DSN, as
-// Postgres would refuse it. Without connect_timeout in the DSN,
-// DefaultConnectTimeout applies. Close the database with
-// Store.DB().Close().
-func Open(dsn string, f adapter.Flavour) (*Store, error) {
-	if err := f.Check(adapter.Postgres); err != nil {
-		return nil, err
-	}
-	cfg, err := pq.NewConfig(dsn)
-	if err != nil {
-		return nil, fmt.Errorf("nextsession: %w", err)
-	}
-	pooler := isPooler(cfg)
-	delete(cfg.Runtime, "pgbouncer")
-	if cfg.ConnectTimeout == 0 {
-		cfg.ConnectTimeout = DefaultConnectTimeout
-	}
-	if pooler {
-		cfg.BinaryParameters = true
-	}
-	c, err := pq.NewConnectorConfig(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("nextsession: %w", err)
-	}
-	db := sqlx.NewDb(sql.OpenDB(c), "postgres")
-	return NewWith(db, f, Options{Pooler: pooler}), nil
-}
 
 // SupabasePoolerPort is the port of Supabase's pooler in transaction mode
 // (its session mode listens on 5432).
@@ -98,23 +65,16 @@ func isPooler(cfg pq.Config) bool {
 	return false
 }
 
-// Verify checks that the tables have the flavour's shape and, for a store
-// with Options.Pooler, that the connections send parameters in binary
-// mode (binary_parameters=yes), which pooled statements need.
-func (s *Store) Verify(ctx context.Context) error {
-	if err := s.Store.Verify(ctx); err != nil {
-		return err
-	}
-	if !s.pooler {
-		return nil
-	}
+// verifyBinary checks that the connections send parameters in binary
+// mode, as Options.Pooler needs.
+func (s *Store) verifyBinary(ctx context.Context) error {
 	// With binary_parameters lib/pq sends a []byte in binary format,
 	// here the four bytes of an int4; without, it sends them as text,
 	// which the server refuses.
 	var got int32
 	err := s.DB().QueryRowContext(ctx, `SELECT $1::int4`, []byte{0, 0, 0, 7}).Scan(&got)
 	if err != nil || got != 7 {
-		return fmt.Errorf("nextsession: a store behind a pooler needs binary_parameters=yes in its DSN (postgres.Open adds it): %v", err)
+		return fmt.Errorf("postgres: a store behind a pooler needs binary_parameters=yes in its DSN (Open adds it): %v", err)
 	}
 	return nil
 }

@@ -19,7 +19,6 @@ import (
 	"github.com/nextsession/nextsession/adapter"
 	"github.com/nextsession/nextsession/adapter/adaptertest"
 	"github.com/nextsession/nextsession/session"
-	"github.com/nextsession/nextsession/store/faulttest"
 	"github.com/nextsession/nextsession/store/postgres"
 	"github.com/nextsession/nextsession/store/postgres/pgtest"
 )
@@ -91,17 +90,18 @@ func openPooled(t *testing.T, mode string, f adapter.Flavour) pooled {
 			t.Fatal(err)
 		}
 		st = postgres.New(db, f)
+		t.Cleanup(func() { db.Close() })
 	}
-	t.Cleanup(func() { st.Close(); st.DB().Close() })
+	t.Cleanup(func() { st.Close() }) // closes the database Open opened
 	if err := st.Verify(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	return pooled{st: st, direct: direct, pgb: pgb}
 }
 
-// TestPgBouncer runs the conformance suite, the races through the
-// middleware and the workload through a real PgBouncer, in
-// transaction mode and in session mode.
+// TestPgBouncer runs the conformance suite (with its concurrency runs and
+// races through a Manager's middleware) and the workload through
+// a real PgBouncer, in transaction mode and in session mode.
 func TestPgBouncer(t *testing.T) {
 	for _, mode := range []string{pgtest.TransactionMode, pgtest.SessionMode} {
 		t.Run(mode, func(t *testing.T) {
@@ -120,9 +120,6 @@ func TestPgBouncer(t *testing.T) {
 					}
 					t.Run("adaptertest", func(t *testing.T) {
 						adaptertest.Run(t, adaptertest.Config{Flavour: f, New: truncate})
-					})
-					t.Run("races", func(t *testing.T) {
-						faulttest.RunRaces(t, faulttest.RacesConfig{New: truncate})
 					})
 					t.Run("workers", func(t *testing.T) {
 						truncate(t)
@@ -268,7 +265,7 @@ func BenchmarkValidatePooler(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.Cleanup(func() { st.Close(); st.DB().Close() })
+		b.Cleanup(func() { st.Close() })
 		return st
 	}
 	paths := []struct {

@@ -54,10 +54,10 @@ func New(db *sqlx.DB, f adapter.Flavour, d adapter.Dialect) *Store {
 // NewWith returns a Store with options o; it panics as New does.
 func NewWith(db *sqlx.DB, f adapter.Flavour, d adapter.Dialect, o Options) *Store {
 	if db == nil {
-		panic("nextsession: store on a nil *sqlx.DB")
+		panic(d.String() + ": store on a nil *sqlx.DB")
 	}
 	if err := f.Check(d); err != nil {
-		panic("nextsession: " + err.Error())
+		panic(d.String() + ": " + err.Error())
 	}
 	s := &Store{db: db, flavour: f, dialect: d, unprepared: o.Unprepared, stmts: map[*string]*sql.Stmt{}}
 	s.q = buildQueries(f, d, db.Rebind)
@@ -97,7 +97,7 @@ func (s *Store) exec(ctx context.Context, stmts func(adapter.Dialect) ([]string,
 	}
 	for _, q := range list {
 		if _, err := s.db.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("nextsession: %s: %w", firstLine(q), err)
+			return fmt.Errorf("%s: %s: %w", s.dialect, firstLine(q), err)
 		}
 	}
 	return nil
@@ -109,7 +109,7 @@ func (s *Store) Verify(ctx context.Context) error {
 	for _, q := range s.q.verify {
 		rows, err := s.db.QueryContext(ctx, q)
 		if err != nil {
-			return fmt.Errorf("nextsession: the database does not have the tables of flavour %s (%s): %w", s.flavour.Name, q, err)
+			return fmt.Errorf("%s: the database does not have the tables of flavour %s (%s): %w", s.dialect, s.flavour.Name, q, err)
 		}
 		rows.Close()
 	}
@@ -265,8 +265,9 @@ func firstLine(q string) string {
 	return q
 }
 
-func notFound(what string) error {
-	return fmt.Errorf("nextsession: %s: %w", what, session.ErrNotFound)
+// notFound is the error of a lookup that finds no row.
+func (s *Store) notFound(what string) error {
+	return fmt.Errorf("%s: %s: %w", s.dialect, what, session.ErrNotFound)
 }
 
 // userScan receives the user columns of a row.
@@ -329,7 +330,7 @@ func (s *Store) scanUser(row *sql.Row, what string) (session.User, error) {
 	var u userScan
 	if err := row.Scan(u.dest()...); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
-			return session.User{}, notFound(what)
+			return session.User{}, s.notFound(what)
 		}
 		return session.User{}, err
 	}
@@ -354,7 +355,7 @@ func (s *Store) CreateUser(ctx context.Context, u session.User) (session.User, e
 		return session.User{}, err
 	}
 	if err := row.Scan(&u.ID); err != nil {
-		return session.User{}, fmt.Errorf("nextsession: creating user: %w", err)
+		return session.User{}, fmt.Errorf("%s: creating user: %w", s.dialect, err)
 	}
 	u.EmailVerified = truncPtr(u.EmailVerified)
 	return u, nil
@@ -378,7 +379,7 @@ func truncPtr(t *time.Time) *time.Time {
 // GetUser implements session.Adapter.
 func (s *Store) GetUser(ctx context.Context, id string) (session.User, error) {
 	if !s.validID(id) {
-		return session.User{}, notFound("user " + quoteID(id))
+		return session.User{}, s.notFound("user " + quoteID(id))
 	}
 	row, err := s.queryRow(ctx, &s.q.getUser, id)
 	if err != nil {
@@ -390,7 +391,7 @@ func (s *Store) GetUser(ctx context.Context, id string) (session.User, error) {
 // GetUserByEmail implements session.Adapter.
 func (s *Store) GetUserByEmail(ctx context.Context, email string) (session.User, error) {
 	if email == "" || !searchable(email) {
-		return session.User{}, notFound("user with empty email")
+		return session.User{}, s.notFound("user with empty email")
 	}
 	row, err := s.queryRow(ctx, &s.q.getUserByEmail, email)
 	if err != nil {
@@ -402,7 +403,7 @@ func (s *Store) GetUserByEmail(ctx context.Context, email string) (session.User,
 // GetUserByAccount implements session.Adapter.
 func (s *Store) GetUserByAccount(ctx context.Context, provider, providerAccountID string) (session.User, error) {
 	if !searchable(provider, providerAccountID) {
-		return session.User{}, notFound("user by account")
+		return session.User{}, s.notFound("user by account")
 	}
 	row, err := s.queryRow(ctx, &s.q.getUserByAccount, provider, providerAccountID)
 	if err != nil {
@@ -415,7 +416,7 @@ func (s *Store) GetUserByAccount(ctx context.Context, provider, providerAccountI
 // values.
 func (s *Store) UpdateUser(ctx context.Context, u session.User, fields session.UserFields) (session.User, error) {
 	if !s.validID(u.ID) {
-		return session.User{}, notFound("user " + quoteID(u.ID))
+		return session.User{}, s.notFound("user " + quoteID(u.ID))
 	}
 	row, err := s.queryRow(ctx, &s.q.updateUser,
 		fields&session.UserName != 0, nullString(u.Name),
@@ -443,7 +444,7 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	defer tx.Rollback()
 	for _, q := range s.q.deleteUser {
 		if _, err := tx.ExecContext(ctx, q, id); err != nil {
-			return fmt.Errorf("nextsession: deleting user: %w", err)
+			return fmt.Errorf("%s: deleting user: %w", s.dialect, err)
 		}
 	}
 	return tx.Commit()
@@ -452,7 +453,7 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 // LinkAccount implements session.Adapter.
 func (s *Store) LinkAccount(ctx context.Context, a session.Account) (session.Account, error) {
 	if !s.validID(a.UserID) {
-		return session.Account{}, fmt.Errorf("nextsession: linking account: %w", session.ErrUnknownUser)
+		return session.Account{}, fmt.Errorf("%s: linking account: %w", s.dialect, session.ErrUnknownUser)
 	}
 	args := []any{a.Type, a.Provider, a.ProviderAccountID,
 		nullString(a.RefreshToken), nullString(a.AccessToken), nullInt(a.ExpiresAt),
@@ -474,9 +475,9 @@ func (s *Store) LinkAccount(ctx context.Context, a session.Account) (session.Acc
 	var id sql.NullString
 	if err := row.Scan(&id); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
-			return session.Account{}, fmt.Errorf("nextsession: linking account: %w", session.ErrUnknownUser)
+			return session.Account{}, fmt.Errorf("%s: linking account: %w", s.dialect, session.ErrUnknownUser)
 		}
-		return session.Account{}, fmt.Errorf("nextsession: linking account: %w", err)
+		return session.Account{}, fmt.Errorf("%s: linking account: %w", s.dialect, err)
 	}
 	a.ID = id.String
 	return a, nil
@@ -503,7 +504,7 @@ func (s *Store) UnlinkAccount(ctx context.Context, provider, providerAccountID s
 // without foreign keys.
 func (s *Store) CreateSession(ctx context.Context, in session.Session) (session.Session, error) {
 	if !s.validID(in.UserID) {
-		return session.Session{}, fmt.Errorf("nextsession: user %s: %w", quoteID(in.UserID), session.ErrUnknownUser)
+		return session.Session{}, fmt.Errorf("%s: user %s: %w", s.dialect, quoteID(in.UserID), session.ErrUnknownUser)
 	}
 	in.Expires = in.Expires.UTC().Truncate(time.Millisecond)
 	if s.flavour.SessionCreatedAt {
@@ -547,9 +548,9 @@ func (s *Store) CreateSession(ctx context.Context, in session.Session) (session.
 	var id, userID sql.NullString
 	if err := row.Scan(&id, &userID); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
-			return session.Session{}, fmt.Errorf("nextsession: user %s: %w", quoteID(in.UserID), session.ErrUnknownUser)
+			return session.Session{}, fmt.Errorf("%s: user %s: %w", s.dialect, quoteID(in.UserID), session.ErrUnknownUser)
 		}
-		return session.Session{}, fmt.Errorf("nextsession: creating session: %w", err)
+		return session.Session{}, fmt.Errorf("%s: creating session: %w", s.dialect, err)
 	}
 	in.ID, in.UserID = id.String, userID.String
 	return in, nil
@@ -558,7 +559,7 @@ func (s *Store) CreateSession(ctx context.Context, in session.Session) (session.
 // GetSessionAndUser implements session.Adapter with one prepared query.
 func (s *Store) GetSessionAndUser(ctx context.Context, token string) (session.Session, session.User, error) {
 	if !searchable(token) {
-		return session.Session{}, session.User{}, notFound("session")
+		return session.Session{}, session.User{}, s.notFound("session")
 	}
 	row, err := s.queryRow(ctx, &s.q.getSessionAndUser, token)
 	if err != nil {
@@ -570,12 +571,12 @@ func (s *Store) GetSessionAndUser(ctx context.Context, token string) (session.Se
 	}
 	if err := row.Scan(append(x.s.dest(s.device()), x.u.dest()...)...); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
-			return session.Session{}, session.User{}, notFound("session")
+			return session.Session{}, session.User{}, s.notFound("session")
 		}
 		return session.Session{}, session.User{}, err
 	}
 	if !x.u.id.Valid { // a session whose user is gone
-		return session.Session{}, session.User{}, notFound("session")
+		return session.Session{}, session.User{}, s.notFound("session")
 	}
 	return x.s.session(), x.u.user(), nil
 }
@@ -584,7 +585,7 @@ func (s *Store) GetSessionAndUser(ctx context.Context, token string) (session.Se
 // that cannot exist, is ErrNotFound.
 func (s *Store) UpdateSession(ctx context.Context, u session.SessionUpdate) error {
 	if !searchable(u.Token) || (u.UserID != "" && !s.validID(u.UserID)) {
-		return notFound("session")
+		return s.notFound("session")
 	}
 	var expires any
 	if !u.Expires.IsZero() {
@@ -599,7 +600,7 @@ func (s *Store) UpdateSession(ctx context.Context, u session.SessionUpdate) erro
 		return err
 	}
 	if n == 0 {
-		return notFound("session")
+		return s.notFound("session")
 	}
 	return nil
 }
@@ -617,7 +618,7 @@ func (s *Store) DeleteSession(ctx context.Context, token string) error {
 func (s *Store) CreateVerificationToken(ctx context.Context, t session.VerificationToken) (session.VerificationToken, error) {
 	t.Expires = t.Expires.UTC().Truncate(time.Millisecond)
 	if _, err := s.execStmt(ctx, &s.q.createVerificationToken, t.Identifier, t.Token, s.encodeDate(t.Expires)); err != nil {
-		return session.VerificationToken{}, fmt.Errorf("nextsession: creating verification token: %w", err)
+		return session.VerificationToken{}, fmt.Errorf("%s: creating verification token: %w", s.dialect, err)
 	}
 	return t, nil
 }
@@ -626,7 +627,7 @@ func (s *Store) CreateVerificationToken(ctx context.Context, t session.Verificat
 // RETURNING, so two concurrent uses cannot both succeed.
 func (s *Store) UseVerificationToken(ctx context.Context, identifier, token string) (session.VerificationToken, error) {
 	if !searchable(identifier, token) {
-		return session.VerificationToken{}, notFound("verification token")
+		return session.VerificationToken{}, s.notFound("verification token")
 	}
 	row, err := s.queryRow(ctx, &s.q.useVerificationToken, identifier, token)
 	if err != nil {
@@ -636,7 +637,7 @@ func (s *Store) UseVerificationToken(ctx context.Context, identifier, token stri
 	var exp nullDate
 	if err := row.Scan(&t.Identifier, &t.Token, &exp); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
-			return session.VerificationToken{}, notFound("verification token")
+			return session.VerificationToken{}, s.notFound("verification token")
 		}
 		return session.VerificationToken{}, err
 	}
