@@ -89,6 +89,10 @@ func openPooled(t *testing.T, mode string, f adapter.Flavour) pooled {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// In session mode each client connection holds a server
+		// connection until it closes: more clients than the pooler's
+		// pool wait in its queue, past Config.Timeout under load.
+		db.SetMaxOpenConns(pgtest.PoolSize)
 		st = postgres.New(db, f)
 		t.Cleanup(func() { db.Close() })
 	}
