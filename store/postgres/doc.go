@@ -38,7 +38,8 @@
 // microseconds for these single-row queries; see BENCHMARKS.md for
 // validation direct and through PgBouncer in the same run). In session
 // mode a pooler keeps a client on one server connection, and the default
-// prepared statements work. The pooler is not detected by asking it:
+// prepared statements work; keep the pool's SetMaxOpenConns within the
+// pooler's pool size, or connections beyond it wait in the pooler's queue. The pooler is not detected by asking it:
 // from a client connection PgBouncer is indistinguishable from Postgres
 // (its SHOW commands answer only on its admin database), and a
 // transaction-mode pooler may hand the same server connection to two
