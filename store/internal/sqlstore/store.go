@@ -663,44 +663,6 @@ func (s *Store) expiredArgs(now time.Time) []any {
 	return []any{now.UnixMilli(), now.Format(sqliteDate), now.Format(isoDay), now.Format(isoPrefix)}
 }
 
-// ListSessions implements session.Adapter.
-func (s *Store) ListSessions(ctx context.Context, lq session.ListQuery) ([]session.SessionUser, error) {
-	userID, limit := lq.UserID, lq.Limit
-	args := s.activeArgs(lq.Now)
-	q := &s.q.listSessions
-	if userID != "" {
-		if !s.validID(userID) {
-			return nil, nil
-		}
-		q = &s.q.listUserSessions
-		args = append(args, userID)
-	}
-	if limit <= 0 {
-		limit = -1 // no limit on SQLite
-		if s.dialect == adapter.Postgres {
-			limit = 1 << 62
-		}
-	}
-	args = append(args, limit)
-	rows, err := s.query(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []session.SessionUser
-	for rows.Next() {
-		var x struct {
-			s sessionScan
-			u userScan
-		}
-		if err := rows.Scan(append(x.s.dest(s.device()), x.u.dest()...)...); err != nil {
-			return nil, err
-		}
-		out = append(out, session.SessionUser{Session: x.s.session(), User: x.u.user()})
-	}
-	return out, rows.Err()
-}
-
 // DeleteUserSessions implements session.Adapter.
 func (s *Store) DeleteUserSessions(ctx context.Context, userID, keep string) (int64, error) {
 	if !s.validID(userID) || !searchable(keep) {
