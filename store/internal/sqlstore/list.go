@@ -155,11 +155,7 @@ func (s *Store) ListSessions(ctx context.Context, lq session.ListQuery) ([]sessi
 		args = append(args, user, pattern, afterMs, afterKey)
 	}
 	args = append(args, limit)
-	st, err := s.stmt(ctx, &s.q.list[variant])
-	if err != nil {
-		return nil, err
-	}
-	rows, err := st.QueryContext(ctx, args...)
+	rows, err := s.query(ctx, &s.q.list[variant], args...)
 	if err != nil {
 		return nil, err
 	}

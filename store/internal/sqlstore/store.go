@@ -25,24 +25,41 @@ type Store struct {
 	dialect adapter.Dialect
 	q       queries
 
-	mu    sync.Mutex
-	stmts map[*string]*sql.Stmt
+	// unprepared: every statement is sent with its arguments and no
+	// named prepared statement, for transaction-mode poolers.
+	unprepared bool
+	mu         sync.Mutex
+	stmts      map[*string]*sql.Stmt
 
 	indexed atomic.Int32 // indexUnknown, indexYes or indexNo
 }
 
 var _ session.Adapter = (*Store)(nil)
 
-// New returns a Store. It panics, as a setup mistake, when the flavour is
-// not usable on the dialect or db is nil.
+// Options tune a Store.
+type Options struct {
+	// Unprepared sends every statement with its arguments (lib/pq's
+	// unnamed statement) instead of preparing it once per connection, so
+	// that no statement outlives the transaction it runs in: what a
+	// transaction-mode pooler needs.
+	Unprepared bool
+}
+
+// New returns a Store with the zero Options. It panics, as a setup
+// mistake, when the flavour is not usable on the dialect or db is nil.
 func New(db *sqlx.DB, f adapter.Flavour, d adapter.Dialect) *Store {
+	return NewWith(db, f, d, Options{})
+}
+
+// NewWith returns a Store with options o; it panics as New does.
+func NewWith(db *sqlx.DB, f adapter.Flavour, d adapter.Dialect, o Options) *Store {
 	if db == nil {
 		panic(d.String() + ": store on a nil *sqlx.DB")
 	}
 	if err := f.Check(d); err != nil {
 		panic(d.String() + ": " + err.Error())
 	}
-	s := &Store{db: db, flavour: f, dialect: d, stmts: map[*string]*sql.Stmt{}}
+	s := &Store{db: db, flavour: f, dialect: d, unprepared: o.Unprepared, stmts: map[*string]*sql.Stmt{}}
 	s.q = buildQueries(f, d, db.Rebind)
 	return s
 }
@@ -134,7 +151,14 @@ func (s *Store) stmt(ctx context.Context, q *string) (*sql.Stmt, error) {
 	return st, nil
 }
 
+// The three functions below are where every statement with arguments
+// runs: prepared once per store, or sent with its arguments when the
+// store is Unprepared.
+
 func (s *Store) queryRow(ctx context.Context, q *string, args ...any) (*sql.Row, error) {
+	if s.unprepared {
+		return s.db.QueryRowContext(ctx, *q, args...), nil
+	}
 	st, err := s.stmt(ctx, q)
 	if err != nil {
 		return nil, err
@@ -142,12 +166,29 @@ func (s *Store) queryRow(ctx context.Context, q *string, args ...any) (*sql.Row,
 	return st.QueryRowContext(ctx, args...), nil
 }
 
-func (s *Store) execStmt(ctx context.Context, q *string, args ...any) (int64, error) {
+func (s *Store) query(ctx context.Context, q *string, args ...any) (*sql.Rows, error) {
+	if s.unprepared {
+		return s.db.QueryContext(ctx, *q, args...)
+	}
 	st, err := s.stmt(ctx, q)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	res, err := st.ExecContext(ctx, args...)
+	return st.QueryContext(ctx, args...)
+}
+
+func (s *Store) execStmt(ctx context.Context, q *string, args ...any) (int64, error) {
+	var res sql.Result
+	var err error
+	if s.unprepared {
+		res, err = s.db.ExecContext(ctx, *q, args...)
+	} else {
+		var st *sql.Stmt
+		if st, err = s.stmt(ctx, q); err != nil {
+			return 0, err
+		}
+		res, err = st.ExecContext(ctx, args...)
+	}
 	if err != nil {
 		return 0, err
 	}
