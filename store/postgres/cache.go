@@ -147,6 +147,9 @@ func NewCache(ctx context.Context, st *Store, cfg CacheConfig) (*CachedStore, er
 	if err := checkChannel(cfg.Channel); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCacheListener, err)
 	}
+	if IsPoolerDSN(cfg.ListenDSN) {
+		return nil, fmt.Errorf("%w: ListenDSN names a transaction pooler, which cannot carry LISTEN: give the database's direct URL", ErrCacheListener)
+	}
 	if err := st.checkCacheTrigger(ctx, cfg.Channel); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCacheListener, err)
 	}

@@ -4,10 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
-	"net"
-	"net/url"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -17,6 +14,7 @@ import (
 
 	"github.com/nextsession/nextsession/adapter"
 	"github.com/nextsession/nextsession/session"
+	"github.com/nextsession/nextsession/store/faulttest"
 	"github.com/nextsession/nextsession/store/postgres"
 	"github.com/nextsession/nextsession/store/postgres/pgtest"
 )
@@ -45,15 +43,15 @@ func TestCacheRandomized(t *testing.T) {
 func randomized(t *testing.T, mode string) {
 	f := adapter.Prisma
 	e := newCacheEnv(t, "rand_"+mode, f)
-	var proxies []*stallProxy
+	var proxies []*faulttest.Proxy
 	var ins []*instance
 	for range 3 {
 		ins = append(ins, e.instance(t, func(c *postgres.CacheConfig) {
 			c.Bound = randBound
 			if mode == "blackhole" {
-				p := newStallProxy(t)
+				dsn, p := throughProxy(t, pgtest.DSN())
 				proxies = append(proxies, p)
-				c.ListenDSN = p.dsn(t, c.ListenDSN)
+				c.ListenDSN = pgtest.WithSchema(dsn, e.schema)
 			}
 		}))
 	}
@@ -127,10 +125,10 @@ WHERE query LIKE 'NOTIFY "' || $1 || '"%' OR query LIKE 'LISTEN "' || $1 || '"%'
 				}
 			case "blackhole":
 				p := proxies[rand.IntN(len(proxies))]
-				p.stall(true)
+				p.BlackHole()
 				faults.Add(1)
 				time.Sleep(3 * bound)
-				p.stall(false)
+				p.Restore()
 			}
 		}
 	}()
@@ -194,120 +192,6 @@ WHERE query LIKE 'NOTIFY "' || $1 || '"%' OR query LIKE 'LISTEN "' || $1 || '"%'
 	}
 	for _, in := range ins {
 		waitLive(t, in.st) // every listener is back
-	}
-}
-
-// stallProxy forwards TCP to the test server and, when stalled, forwards
-// nothing in either direction and lets new connections hang: a network
-// path that drops everything without a reset.
-type stallProxy struct {
-	ln      net.Listener
-	target  string
-	mu      sync.Mutex
-	stalled bool
-	resume  chan struct{} // closed when the stall ends
-	conns   []net.Conn
-}
-
-func newStallProxy(t *testing.T) *stallProxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, err := url.Parse(pgtest.DSN())
-	if err != nil || u.Host == "" {
-		t.Fatalf("the black-hole test needs a postgres:// URL in NEXTSESSION_POSTGRES_DSN, have %q", pgtest.DSN())
-	}
-	host := u.Host
-	if u.Port() == "" {
-		host = net.JoinHostPort(u.Hostname(), "5432")
-	}
-	p := &stallProxy{ln: ln, target: host, resume: make(chan struct{})}
-	close(p.resume)
-	go p.accept()
-	t.Cleanup(func() {
-		ln.Close()
-		p.stall(false)
-		p.mu.Lock()
-		for _, c := range p.conns {
-			c.Close()
-		}
-		p.mu.Unlock()
-	})
-	return p
-}
-
-func (p *stallProxy) dsn(t *testing.T, dsn string) string {
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Host = p.ln.Addr().String()
-	return u.String()
-}
-
-func (p *stallProxy) stall(on bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if on == p.stalled {
-		return
-	}
-	p.stalled = on
-	if on {
-		p.resume = make(chan struct{})
-	} else {
-		close(p.resume)
-	}
-}
-
-func (p *stallProxy) wait() {
-	p.mu.Lock()
-	ch := p.resume
-	p.mu.Unlock()
-	<-ch
-}
-
-func (p *stallProxy) accept() {
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		go func() {
-			p.wait()
-			s, err := net.Dial("tcp", p.target)
-			if err != nil {
-				c.Close()
-				return
-			}
-			p.mu.Lock()
-			p.conns = append(p.conns, c, s)
-			p.mu.Unlock()
-			go p.pipe(s, c)
-			p.pipe(c, s)
-		}()
-	}
-}
-
-// pipe copies src to dst, holding each chunk while stalled.
-func (p *stallProxy) pipe(dst, src net.Conn) {
-	defer dst.Close()
-	defer src.Close()
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := src.Read(buf)
-		if n > 0 {
-			p.wait()
-			if _, werr := dst.Write(buf[:n]); werr != nil {
-				return
-			}
-		}
-		if err != nil {
-			if !errors.Is(err, io.EOF) {
-				return
-			}
-			return
-		}
 	}
 }
 

@@ -3,110 +3,15 @@ package postgres_test
 import (
 	"context"
 	"errors"
-	"fmt"
-	"net"
-	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/nextsession/nextsession/adapter"
+	"github.com/nextsession/nextsession/session"
 	"github.com/nextsession/nextsession/store/postgres"
 	"github.com/nextsession/nextsession/store/postgres/pgtest"
 )
-
-// startPgbouncer runs a PgBouncer in the given pool mode in front of the
-// test server until the test ends, and returns the test DSN pointed at it.
-// Without pgbouncer the test skips, and fails under CI=true.
-func startPgbouncer(t *testing.T, mode, schema string) string {
-	t.Helper()
-	bin, err := exec.LookPath("pgbouncer")
-	if err != nil {
-		for _, p := range []string{"/usr/sbin/pgbouncer", "/usr/local/bin/pgbouncer"} {
-			if _, e := os.Stat(p); e == nil {
-				bin, err = p, nil
-			}
-		}
-	}
-	if err != nil {
-		msg := "pgbouncer is not installed (apt-get install pgbouncer) to test the cache behind a pooler"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	u, err := url.Parse(pgtest.DSN())
-	if err != nil || u.Host == "" {
-		t.Fatalf("the pooler test needs a postgres:// URL, have %q", pgtest.DSN())
-	}
-	user := u.User.Username()
-	host, port := u.Hostname(), u.Port()
-	if port == "" {
-		port = "5432"
-	}
-	db := strings.TrimPrefix(u.Path, "/")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	lport := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	// PgBouncer refuses to run as root; it then runs as nobody, who must
-	// read the files.
-	dir, err := os.MkdirTemp("", "pgbouncer")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	os.Chmod(dir, 0o755)
-	users := filepath.Join(dir, "users.txt")
-	ini := filepath.Join(dir, "pgbouncer.ini")
-	os.WriteFile(users, []byte(fmt.Sprintf("%q \"\"\n", user)), 0o644)
-	os.WriteFile(ini, []byte(fmt.Sprintf(`[databases]
-%s = host=%s port=%s dbname=%s connect_query='SET search_path TO %s'
-[pgbouncer]
-listen_addr = 127.0.0.1
-listen_port = %d
-auth_type = trust
-auth_file = %s
-pool_mode = %s
-unix_socket_dir =
-ignore_startup_parameters = extra_float_digits,search_path
-`, db, host, port, db, schema, lport, users, mode)), 0o644)
-	args := []string{ini}
-	if os.Geteuid() == 0 {
-		args = []string{"-u", "nobody", ini}
-	}
-	cmd := exec.Command(bin, args...)
-	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	addr := fmt.Sprintf("127.0.0.1:%d", lport)
-	for deadline := time.Now().Add(5 * time.Second); ; {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("pgbouncer did not start: %s", out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	u.Host = addr
-	return u.String()
-}
 
 // TestCacheRefusesPooler: a ListenDSN through a transaction pooler, where
 // LISTEN cannot work, is refused with a clear error; through a pooler in
@@ -114,21 +19,25 @@ ignore_startup_parameters = extra_float_digits,search_path
 // works.
 func TestCacheRefusesPooler(t *testing.T) {
 	e := newCacheEnv(t, "pooler", adapter.Prisma)
-	for _, mode := range []string{"transaction", "session"} {
+	for _, mode := range []string{pgtest.TransactionMode, pgtest.SessionMode} {
 		t.Run(mode, func(t *testing.T) {
-			dsn := startPgbouncer(t, mode, e.schema)
+			dsn := pgtest.StartPgBouncer(t, mode, e.schema).DSN(e.schema)
 			// The store's own pool goes through the pooler too, as a
-			// deployment on a pooled URL would.
-			db, err := sqlx.Open("postgres", dsn)
+			// deployment on a pooled URL would (in pooler mode behind the
+			// transaction pooler).
+			storeDSN := dsn
+			if mode == pgtest.TransactionMode {
+				storeDSN += "&pgbouncer=true"
+			}
+			st, err := postgres.Open(storeDSN, adapter.Prisma)
 			if err != nil {
 				t.Fatal(err)
 			}
-			t.Cleanup(func() { db.Close() })
-			st := postgres.New(db, adapter.Prisma)
+			t.Cleanup(func() { st.Close() })
 			cfg := e.config()
-			cfg.ListenDSN = dsn
+			cfg.ListenDSN = dsn // nothing in it says pooler: the probe finds out
 			cs, err := postgres.NewCache(context.Background(), st, cfg)
-			if mode == "transaction" {
+			if mode == pgtest.TransactionMode {
 				if err == nil {
 					cs.Close()
 					t.Fatal("NewCache accepted a listener behind a transaction pooler")
@@ -137,13 +46,21 @@ func TestCacheRefusesPooler(t *testing.T) {
 					t.Fatalf("error %q; want ErrCacheListener naming the transaction pooler", err)
 				}
 				t.Log(err)
+				// A DSN that names a pooler is refused before connecting.
+				cfg.ListenDSN = storeDSN
+				if _, err := postgres.NewCache(context.Background(), st, cfg); !errors.Is(err, postgres.ErrCacheListener) || !strings.Contains(err.Error(), "pooler") {
+					t.Fatalf("ListenDSN with pgbouncer=true: %v", err)
+				}
 				return
 			}
 			if err != nil {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { cs.Close() })
-			waitLive(t, cs)
+			tok, _ := e.login(t, &instance{st: cs, m: session.NewManager(cs, session.Config{})}, "pooled@example.com")
+			if _, _, err := cs.GetSessionAndUser(context.Background(), tok); err != nil {
+				t.Fatal(err)
+			}
 		})
 	}
 }
