@@ -3,19 +3,24 @@ package adapter
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 )
 
 // Catalog is what Detect and Verify read of a database: its tables and
-// their columns, from information_schema on Postgres (every schema but the
-// system ones) and from sqlite_master and pragma table_info on SQLite.
+// their columns, from information_schema on Postgres and from
+// sqlite_master and pragma table_info on SQLite.
 type Catalog struct {
 	Dialect Dialect
 	// CurrentSchema is the schema unqualified names resolve to on
 	// Postgres (current_schema()); "main" on SQLite.
 	CurrentSchema string
+	// Schemas are the schemas read, in the order Detect prefers them:
+	// on Postgres those of the search_path, then the ones asked for;
+	// "main" on SQLite.
+	Schemas []string
 	// Tables lists the tables, ordered by schema and name.
 	Tables []CatalogTable
 	db     *sql.DB
@@ -46,13 +51,15 @@ type CatalogColumn struct {
 }
 
 // ReadCatalog reads the tables and columns of the database that db
-// (opened with lib/pq or mattn/go-sqlite3) is connected to.
-func ReadCatalog(ctx context.Context, db *sql.DB, d Dialect) (*Catalog, error) {
+// (opened with lib/pq or mattn/go-sqlite3) is connected to: on Postgres,
+// those of the schemas in the connection's search_path and of the
+// schemas named.
+func ReadCatalog(ctx context.Context, db *sql.DB, d Dialect, schemas ...string) (*Catalog, error) {
 	c := &Catalog{Dialect: d, db: db}
 	var err error
 	switch d {
 	case Postgres:
-		err = c.readPostgres(ctx)
+		err = c.readPostgres(ctx, schemas)
 	case SQLite:
 		err = c.readSQLite(ctx)
 	default:
@@ -64,16 +71,28 @@ func ReadCatalog(ctx context.Context, db *sql.DB, d Dialect) (*Catalog, error) {
 	return c, nil
 }
 
-func (c *Catalog) readPostgres(ctx context.Context) error {
-	if err := c.db.QueryRowContext(ctx, `SELECT current_schema()`).Scan(&c.CurrentSchema); err != nil {
+func (c *Catalog) readPostgres(ctx context.Context, extra []string) error {
+	var current sql.NullString
+	var path string
+	if err := c.db.QueryRowContext(ctx, `SELECT current_schema(), array_to_json(current_schemas(false))::text`).Scan(&current, &path); err != nil {
 		return err
 	}
+	if err := json.Unmarshal([]byte(path), &c.Schemas); err != nil {
+		return err
+	}
+	c.CurrentSchema = current.String // NULL when no schema of the search_path exists
+	for _, s := range extra {
+		if s != "" && !slices.Contains(c.Schemas, s) {
+			c.Schemas = append(c.Schemas, s)
+		}
+	}
+	list, _ := json.Marshal(c.Schemas)
 	rows, err := c.db.QueryContext(ctx, `SELECT table_schema, table_name, column_name, data_type,
   coalesce(datetime_precision, -1), is_nullable = 'NO',
   column_default IS NOT NULL OR is_identity = 'YES' OR is_generated <> 'NEVER'
 FROM information_schema.columns
-WHERE table_schema NOT IN ('pg_catalog', 'information_schema') AND table_schema NOT LIKE 'pg\_%'
-ORDER BY table_schema, table_name, ordinal_position`)
+WHERE table_schema IN (SELECT json_array_elements_text($1::json))
+ORDER BY table_schema, table_name, ordinal_position`, string(list))
 	if err != nil {
 		return err
 	}
@@ -94,7 +113,7 @@ ORDER BY table_schema, table_name, ordinal_position`)
 }
 
 func (c *Catalog) readSQLite(ctx context.Context) error {
-	c.CurrentSchema = "main"
+	c.CurrentSchema, c.Schemas = "main", []string{"main"}
 	rows, err := c.db.QueryContext(ctx, `SELECT m.name, p.name, p.type, p."notnull", p.dflt_value IS NOT NULL,
   p.pk = 1 AND upper(p.type) = 'INTEGER' AND (SELECT count(*) FROM pragma_table_info(m.name) WHERE pk > 0) = 1
 FROM sqlite_master m JOIN pragma_table_info(m.name) p
@@ -241,7 +260,7 @@ func (f Flavour) Verify(ctx context.Context, db *sql.DB, d Dialect) error {
 	if err := f.Check(d); err != nil {
 		return err
 	}
-	c, err := ReadCatalog(ctx, db, d)
+	c, err := ReadCatalog(ctx, db, d, f.TableSchema)
 	if err != nil {
 		return err
 	}

@@ -30,13 +30,14 @@ var ErrNotNextAuth = errors.New("adapter: no NextAuth tables found")
 // When it matches a predefined flavour that flavour is returned, else
 // one named "detected".
 //
-// On Postgres it looks in the current schema first, then in every other
-// schema. When a table or required column is missing, or the tables are
-// found in more than one schema, the error names what it looked for and
-// what it found. A flavour is only returned when Verify accepts it, but
-// for ErrDatesUnknown.
+// On Postgres it looks in the schemas of the connection's search_path, in
+// order, then in next_auth (Supabase's); the first that has a Session
+// table is the flavour's (its TableSchema unless it is the current
+// schema). When a table or required column is missing the error names
+// what it looked for and what it found. A flavour is only returned when
+// Verify accepts it, but for ErrDatesUnknown.
 func Detect(ctx context.Context, db *sql.DB, d Dialect) (Flavour, error) {
-	c, err := ReadCatalog(ctx, db, d)
+	c, err := ReadCatalog(ctx, db, d, Supabase.TableSchema)
 	if err != nil {
 		return Flavour{}, err
 	}
@@ -129,49 +130,39 @@ func (c *Catalog) Detect(ctx context.Context) (Flavour, error) {
 		return Flavour{}, fmt.Errorf("adapter: NextAuth tables in schema %s lack required columns: %s", schema, strings.Join(missing, "; "))
 	}
 
-	if err := c.detectIDs(ctx, &f, u); err != nil {
-		return Flavour{}, err
-	}
 	var datesErr error
+	expires := s.column(f.Names().Session.Expires)
 	if c.Dialect == Postgres {
-		col := s.column(f.Names().Session.Expires)
-		pd, ok := postgresDate(col)
+		pd, ok := postgresDate(expires)
 		if !ok {
-			return Flavour{}, fmt.Errorf("adapter: %s.%s is %s, not a timestamp", s.Name, col.Name, col.Type)
+			return Flavour{}, fmt.Errorf("adapter: %s.%s is %s, not a timestamp", s.Name, expires.Name, expires.Type)
 		}
 		f.PostgresDates = pd
-		f.PostgresOnly = true
 	} else {
 		datesErr = c.detectSQLiteDates(ctx, &f, found)
 	}
-	f = predefined(f, c.Dialect)
+	// Prisma's own date types, when no user tells the ids' shape.
+	prismaDates := c.Dialect == Postgres && f.PostgresDates == Timestamp3 || c.Dialect == SQLite && strings.EqualFold(expires.Type, "DATETIME")
+	if err := c.detectIDs(ctx, &f, u, prismaDates); err != nil {
+		return Flavour{}, err
+	}
+	if datesErr == nil {
+		f = predefined(f, c.Dialect)
+	}
 	if err := c.Verify(ctx, f); err != nil {
 		return Flavour{}, err
 	}
 	return f, datesErr
 }
 
-// nextAuthSchema returns the schema that holds a Session table: the
-// current one if it does, else the only one that does.
+// nextAuthSchema returns the first schema that holds a Session table.
 func (c *Catalog) nextAuthSchema() (string, error) {
-	var schemas, all []string
-	for i := range c.Tables {
-		t := &c.Tables[i]
-		if !slices.Contains(all, t.Schema) {
-			all = append(all, t.Schema)
+	for _, schema := range c.Schemas {
+		for i := range c.Tables {
+			if t := &c.Tables[i]; t.Schema == schema && hasAll(t, roles[0].marks) {
+				return schema, nil
+			}
 		}
-		if hasAll(t, roles[0].marks) && !slices.Contains(schemas, t.Schema) {
-			schemas = append(schemas, t.Schema)
-		}
-	}
-	switch {
-	case slices.Contains(schemas, c.CurrentSchema):
-		return c.CurrentSchema, nil
-	case len(schemas) == 1:
-		return schemas[0], nil
-	case len(schemas) > 1:
-		return "", fmt.Errorf("adapter: NextAuth tables in more than one schema (%s), none of them the current schema %s: set Flavour.TableSchema",
-			strings.Join(schemas, ", "), c.CurrentSchema)
 	}
 	var tables []string
 	for _, t := range c.Tables {
@@ -187,8 +178,8 @@ func (c *Catalog) nextAuthSchema() (string, error) {
 	if len(tables) > 30 {
 		tables = append(tables[:30], fmt.Sprintf("and %d more", len(tables)-30))
 	}
-	return "", fmt.Errorf("%w: looked for a Session table (a column sessionToken or session_token) in every schema; tables found: %s",
-		ErrNotNextAuth, strings.Join(tables, ", "))
+	return "", fmt.Errorf("%w: looked for a Session table (a column sessionToken or session_token) in schemas %s; tables found: %s",
+		ErrNotNextAuth, strings.Join(c.Schemas, ", "), strings.Join(tables, ", "))
 }
 
 // hasAll reports whether the table has a column for every folded name.
@@ -257,8 +248,9 @@ func optional(f Flavour, role, authjs string) bool {
 }
 
 // detectIDs sets f.IDs from the type of User's id and, for text, the
-// shape of an existing id.
-func (c *Catalog) detectIDs(ctx context.Context, f *Flavour, u *CatalogTable) error {
+// shape of an existing id, else from whether the dates have Prisma's
+// types.
+func (c *Catalog) detectIDs(ctx context.Context, f *Flavour, u *CatalogTable, prismaDates bool) error {
 	col := u.column(f.Names().User.ID)
 	typ := strings.ToLower(col.Type)
 	switch {
@@ -273,9 +265,8 @@ func (c *Catalog) detectIDs(ctx context.Context, f *Flavour, u *CatalogTable) er
 	err := c.db.QueryRowContext(ctx, fmt.Sprintf(`SELECT %s FROM %s LIMIT 1`, Quote(col.Name), c.quoted(u))).Scan(&id)
 	switch {
 	case err == sql.ErrNoRows:
-		// No user yet: Prisma's table names mean cuid, others UUIDs.
 		f.IDs = IDUUID
-		if f.Tables.User == "User" {
+		if prismaDates {
 			f.IDs = IDCUID
 		}
 	case err != nil:
@@ -344,10 +335,6 @@ func predefined(f Flavour, d Dialect) Flavour {
 			return p
 		}
 	}
-	if d == SQLite {
-		f.PostgresOnly = false
-	} else {
-		f.PostgresOnly = f.IDs == IDSerial || f.IDs == IDPostgresUUID || f.TableSchema != ""
-	}
+	f.PostgresOnly = d == Postgres && (f.IDs == IDSerial || f.IDs == IDPostgresUUID)
 	return f
 }

@@ -154,11 +154,12 @@ func (f Flavour) columnType(d Dialect, k colKind) string {
 
 func (f Flavour) dateType(d Dialect) string {
 	if d == SQLite {
-		if f.SQLiteDates == DateMillis {
-			if f.IDs == IDCUID {
-				// Prisma's classic engine declares DATETIME and stores integers.
-				return "DATETIME"
-			}
+		switch {
+		case f.IDs == IDCUID:
+			// Prisma declares DATETIME, and stores integers (classic
+			// engine) or ISO text (Prisma 7 driver adapters) in it.
+			return "DATETIME"
+		case f.SQLiteDates == DateMillis:
 			return "INTEGER" // Drizzle's integer(..., {mode: "timestamp_ms"})
 		}
 		return "TEXT"

@@ -210,8 +210,8 @@ func TestSchemaOnSQLite(t *testing.T) {
 			// milliseconds, text for ISO.
 			wantDate := "TEXT"
 			switch {
-			case f.SQLiteDates == adapter.DateMillis && f.IDs == adapter.IDCUID:
-				wantDate = "DATETIME" // Prisma's declaration; it holds integers
+			case f.IDs == adapter.IDCUID:
+				wantDate = "DATETIME" // Prisma's declaration, whatever it holds
 			case f.SQLiteDates == adapter.DateMillis:
 				wantDate = "INTEGER" // Drizzle's timestamp_ms
 			}

@@ -13,7 +13,7 @@ func MappedFlavours(d adapter.Dialect) []adapter.Flavour {
 	snake.Name = "prisma-snake"
 	snake.Tables = adapter.Tables{User: "users", Account: "accounts", Session: "sessions", VerificationToken: "verification_tokens"}
 	snake.Naming = adapter.SnakeCase
-	snake.Columns.User.EmailVerified = "email_verified_at"
+	snake.Columns.User.EmailVerified = "emailVerified" // a field left without @map
 	out := []adapter.Flavour{snake}
 	if d == adapter.Postgres {
 		qualified := adapter.Kysely
