@@ -326,3 +326,56 @@ func TestCheckDuplicateColumns(t *testing.T) {
 		t.Fatalf("Check = %v", err)
 	}
 }
+
+// A schema a user extended with an updatedAt column NOT NULL without a
+// default (Kysely's or Drizzle's tables with a column of the app's): Verify
+// says the store cannot fill it and which field declares it; with the
+// field set, the store writes it and Detect finds it.
+func TestOptionalNotNullColumns(t *testing.T) {
+	ctx := context.Background()
+	for _, base := range []adapter.Flavour{adapter.Kysely, adapter.Drizzle} {
+		t.Run(base.Name, func(t *testing.T) {
+			db := openSQLite(t)
+			st := sqlite.New(db, base)
+			if err := st.CreateSchema(ctx); err != nil {
+				t.Fatal(err)
+			}
+			// SQLite adds a NOT NULL column only with a default: remake
+			// the table as the app's migration would.
+			cols := `"id" TEXT NOT NULL PRIMARY KEY, "sessionToken" TEXT NOT NULL, "userId" TEXT NOT NULL, "expires" TEXT NOT NULL` // Kysely
+			if !base.SessionID { // Drizzle
+				cols = `"sessionToken" TEXT NOT NULL PRIMARY KEY, "userId" TEXT NOT NULL, "expires" INTEGER NOT NULL`
+			}
+			cols += `, "updated_at" TEXT NOT NULL`
+			for _, q := range []string{`DROP TABLE ` + adapter.Quote(base.Tables.Session), `CREATE TABLE ` + adapter.Quote(base.Tables.Session) + ` (` + cols + `)`} {
+				if _, err := db.Exec(q); err != nil {
+					t.Fatal(err)
+				}
+			}
+			err := st.Verify(ctx)
+			want := `Session (table "` + base.Tables.Session + `") has a column "updated_at" that is NOT NULL without a default, which the store does not write (set Flavour.SessionUpdatedAt, and Columns.Session.UpdatedAt if its name differs)`
+			if base.Tables.Session == "Session" {
+				want = strings.Replace(want, `Session (table "Session")`, "Session", 1)
+			}
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Fatalf("Verify = %v\nwant it to say: %s", err, want)
+			}
+
+			f := base
+			f.SessionUpdatedAt = true
+			f.Columns.Session.UpdatedAt = "updated_at"
+			st = sqlite.New(db, f)
+			if err := st.Verify(ctx); err != nil {
+				t.Fatal(err)
+			}
+			addRows(t, st)
+			got, err := sqlite.Detect(ctx, db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !got.SessionUpdatedAt || got.Names().Session.UpdatedAt != "updated_at" {
+				t.Errorf("Detect = %+v, want Session.updated_at found", got)
+			}
+		})
+	}
+}
