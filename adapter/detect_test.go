@@ -343,7 +343,7 @@ func TestOptionalNotNullColumns(t *testing.T) {
 			// SQLite adds a NOT NULL column only with a default: remake
 			// the table as the app's migration would.
 			cols := `"id" TEXT NOT NULL PRIMARY KEY, "sessionToken" TEXT NOT NULL, "userId" TEXT NOT NULL, "expires" TEXT NOT NULL` // Kysely
-			if !base.SessionID { // Drizzle
+			if !base.SessionID {                                                                                                    // Drizzle
 				cols = `"sessionToken" TEXT NOT NULL PRIMARY KEY, "userId" TEXT NOT NULL, "expires" INTEGER NOT NULL`
 			}
 			cols += `, "updated_at" TEXT NOT NULL`
