@@ -52,7 +52,7 @@ func requireAuthjs(t *testing.T) {
 	if _, err := exec.LookPath("node"); err != nil {
 		miss("node is not installed")
 	}
-	for _, p := range []string{"@auth/core", "@auth/pg-adapter", "@auth/kysely-adapter", "better-sqlite3",
+	for _, p := range []string{"@auth/core", "@auth/pg-adapter", "@auth/kysely-adapter", "better-sqlite3", "@edge-runtime/cookies", "cookie",
 		"@auth/drizzle-adapter", "drizzle-orm", "@auth/prisma-adapter", "@prisma/client", "@prisma/adapter-pg",
 		"@prisma/adapter-better-sqlite3", "prisma"} {
 		if _, err := os.Stat(filepath.Join("node_modules", p, "package.json")); err != nil {
