@@ -60,7 +60,7 @@ func (m *memory) newID() string {
 	switch m.f.IDs {
 	case adapter.IDSerial:
 		return strconv.Itoa(m.serial)
-	case adapter.IDUUID:
+	case adapter.IDUUID, adapter.IDPostgresUUID:
 		return fmt.Sprintf("00000000-0000-4000-8000-%012d", m.serial)
 	}
 	return "c" + strings.ToLower(rand.Text())
