@@ -61,7 +61,7 @@ type (
 // parameters.
 type queries struct {
 	createUser                      stmt[userIn]
-	getUser, getUserByEmail         stmt[string]
+	getUser, getUserByEmail         keyed
 	getUserByAccount, unlinkAccount stmt[pair]
 	updateUser                      stmt[userIn]
 	// deleteUser runs in one transaction, each statement with the user id.
@@ -69,7 +69,7 @@ type queries struct {
 	linkAccount stmt[accountIn]
 
 	createSession                    stmt[sessionIn]
-	getSessionAndUser, deleteSession stmt[string]
+	getSessionAndUser, deleteSession keyed
 	updateSession                    stmt[sessionUpdateIn]
 
 	createVerificationToken stmt[session.VerificationToken]
@@ -82,7 +82,7 @@ type queries struct {
 	// On SQLite, countActive sums index ranges (fast with an index on
 	// expires) and the Scan forms OR them (one pass without one).
 	countActiveScan, countUserActiveScan stmt[nowIn]
-	expiresIndexed                       stmt[string]
+	expiresIndexed                       keyed
 
 	// device is true when the session columns include the device ones.
 	device bool
@@ -102,10 +102,20 @@ type builder struct {
 }
 
 func build[T any](b *builder, sql string, args func(T) []any) stmt[T] {
-	s := stmt[T]{query{b.n, b.rebind(sql)}, args}
-	b.n++
-	return s
+	return stmt[T]{b.query(sql), args}
 }
+
+func (b *builder) query(sql string) query {
+	b.n++
+	return query{b.n - 1, b.rebind(sql)}
+}
+
+// keyed is a statement whose one argument is its input: a token, an id,
+// an email. Its args inlines, so that the hot lookup's argument slice
+// stays on the stack.
+type keyed struct{ query }
+
+func (k keyed) args(v string) []any { return []any{v} }
 
 // values collects the columns of an INSERT with their placeholders and
 // the functions that make their arguments; a column whose value is an
@@ -132,9 +142,6 @@ func (v *values[T]) args() func(T) []any {
 		return out
 	}
 }
-
-// one is the arguments of a statement with a single parameter.
-func one(v string) []any { return []any{v} }
 
 func both(p pair) []any { return []any{p[0], p[1]} }
 
@@ -261,8 +268,8 @@ func buildQueries(f adapter.Flavour, d adapter.Dialect, rebind func(string) stri
 	})
 	x.createUser = build(b, fmt.Sprintf(`INSERT INTO %s (%s) VALUES (%s) RETURNING %s`,
 		U, strings.Join(uv.cols, ", "), strings.Join(uv.phs, ", "), userCols("")), uv.args())
-	x.getUser = build(b, fmt.Sprintf(`SELECT %s FROM %s u WHERE u.%s = ?`, userCols("u"), U, q(nu.ID)), one)
-	x.getUserByEmail = build(b, fmt.Sprintf(`SELECT %s FROM %s u WHERE u.%s = ?`, userCols("u"), U, q(nu.Email)), one)
+	x.getUser = keyed{b.query(fmt.Sprintf(`SELECT %s FROM %s u WHERE u.%s = ?`, userCols("u"), U, q(nu.ID)))}
+	x.getUserByEmail = keyed{b.query(fmt.Sprintf(`SELECT %s FROM %s u WHERE u.%s = ?`, userCols("u"), U, q(nu.Email)))}
 	x.getUserByAccount = build(b, fmt.Sprintf(`SELECT %s FROM %s u JOIN %s a ON a.%s = u.%s WHERE a.%s = ? AND a.%s = ?`,
 		userCols("u"), U, A, q(na.UserID), q(nu.ID), q(na.Provider), q(na.ProviderAccountID)), both)
 	sets := []string{set(nu.Name, "?"), set(nu.Email, "?"), set(nu.EmailVerified, date), set(nu.Image, "?")}
@@ -344,8 +351,8 @@ SELECT %s FROM %s u WHERE u.%s = ? RETURNING %s`,
 		S, strings.Join(sv.cols, ", "), strings.Join(sv.phs, ", "), U, q(nu.ID), sessionCols("")),
 		func(in sessionIn) []any { return append(sessionArgs(in), in.s.UserID) })
 	if pg {
-		x.getSessionAndUser = build(b, fmt.Sprintf(`SELECT %s, %s FROM %s s JOIN %s u ON u.%s = s.%s WHERE s.%s = ?`,
-			sessionCols("s"), userCols("u"), S, U, q(nu.ID), q(ns.UserID), q(ns.SessionToken)), one)
+		x.getSessionAndUser = keyed{b.query(fmt.Sprintf(`SELECT %s, %s FROM %s s JOIN %s u ON u.%s = s.%s WHERE s.%s = ?`,
+			sessionCols("s"), userCols("u"), S, U, q(nu.ID), q(ns.UserID), q(ns.SessionToken)))}
 	} else {
 		// On SQLite (through mattn/go-sqlite3) a JOIN costs 2.7 times the
 		// same lookups written as correlated subqueries on the primary
@@ -354,8 +361,8 @@ SELECT %s FROM %s u WHERE u.%s = ? RETURNING %s`,
 		for _, c := range strings.Split(userCols("u"), ", ") {
 			sub = append(sub, fmt.Sprintf(`(SELECT %s FROM %s u WHERE u.%s = s.%s)`, c, U, q(nu.ID), q(ns.UserID)))
 		}
-		x.getSessionAndUser = build(b, fmt.Sprintf(`SELECT %s, %s FROM %s s WHERE s.%s = ?`,
-			sessionCols("s"), strings.Join(sub, ", "), S, q(ns.SessionToken)), one)
+		x.getSessionAndUser = keyed{b.query(fmt.Sprintf(`SELECT %s, %s FROM %s s WHERE s.%s = ?`,
+			sessionCols("s"), strings.Join(sub, ", "), S, q(ns.SessionToken)))}
 	}
 	sets = []string{set(ns.Expires, date), set(ns.UserID, "?")}
 	if f.SessionUpdatedAt {
@@ -376,7 +383,7 @@ SELECT %s FROM %s u WHERE u.%s = ? RETURNING %s`,
 			}
 			return append(args, in.u.Token)
 		})
-	x.deleteSession = build(b, fmt.Sprintf(`DELETE FROM %s WHERE %s = ?`, S, q(ns.SessionToken)), one)
+	x.deleteSession = keyed{b.query(fmt.Sprintf(`DELETE FROM %s WHERE %s = ?`, S, q(ns.SessionToken)))}
 
 	// Verification tokens.
 	x.createVerificationToken = build(b, fmt.Sprintf(`INSERT INTO %s (%s, %s, %s) VALUES (?, ?, %s)`,
@@ -429,8 +436,8 @@ SELECT %s FROM %s u WHERE u.%s = ? RETURNING %s`,
 	if !pg {
 		x.countActive = build(b, sqliteCount(S, exp, f.SQLiteDates, ""), func(in nowIn) []any { return nowArgs(in.now) })
 		x.countUserActive = build(b, sqliteCount(S, exp, f.SQLiteDates, userIs), withUser)
-		x.expiresIndexed = build(b, fmt.Sprintf(`SELECT count(*) FROM pragma_index_list(?) l JOIN pragma_index_info(l.name) i ON i.seqno = 0 WHERE i.name = %s`,
-			sqlString(ns.Expires)), one)
+		x.expiresIndexed = keyed{b.query(fmt.Sprintf(`SELECT count(*) FROM pragma_index_list(?) l JOIN pragma_index_info(l.name) i ON i.seqno = 0 WHERE i.name = %s`,
+			sqlString(ns.Expires)))}
 	}
 	key := q(ns.SessionToken)
 	if !pg {
