@@ -171,9 +171,12 @@ func newEnv(t *testing.T, name string) *env {
 		name := "nextsession_interop_" + strings.ToLower(strings.NewReplacer("/", "_", "-", "_").Replace(
 			strings.TrimPrefix(t.Name(), "Test")))
 		name = strings.TrimSuffix(name, "_postgres")
-		if len(name) > 50 {
-			name = name[:50]
+		if len(name) > 43 {
+			name = name[:43]
 		}
+		// The process id keeps runs from other checkouts on the same
+		// server out of this schema.
+		name += fmt.Sprintf("_%d", os.Getpid()%1000000)
 		e.db, e.pgSchema = pgtest.Open(t, name), name
 		u, err := url.Parse(pgtest.DSN())
 		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
