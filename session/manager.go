@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"reflect"
@@ -25,13 +26,38 @@ const (
 	DefaultSweepBatch = 1000
 )
 
+// NextAuthLifetimes converts NextAuth's session.maxAge and
+// session.updateAge, in seconds as a NextAuth config writes them, to
+// Config.MaxAge and Config.UpdateAge with NextAuth's meaning, so that a
+// config copied over is read as NextAuth reads it:
+//
+//	cfg.MaxAge, cfg.UpdateAge = session.NextAuthLifetimes(30*24*60*60, 0)
+//
+// An updateAge of 0 means "extend on every request" (UpdateAlways), where
+// Config's own zero means the 24-hour default. NextAuth's defaults are
+// 2592000 and 86400. It panics, as a setup mistake, on a maxAge <= 0 (a
+// session that ends as it starts) or a negative updateAge.
+func NextAuthLifetimes(maxAgeSeconds, updateAgeSeconds int) (maxAge, updateAge time.Duration) {
+	const most = math.MaxInt64 / int64(time.Second)
+	if maxAgeSeconds <= 0 || updateAgeSeconds < 0 || int64(maxAgeSeconds) > most || int64(updateAgeSeconds) > most {
+		panic(fmt.Sprintf("session: NextAuthLifetimes(%d, %d): want 0 < maxAge and 0 <= updateAge, in seconds", maxAgeSeconds, updateAgeSeconds))
+	}
+	maxAge = time.Duration(maxAgeSeconds) * time.Second
+	if updateAgeSeconds == 0 {
+		return maxAge, UpdateAlways
+	}
+	return maxAge, time.Duration(updateAgeSeconds) * time.Second
+}
+
 // Config configures a Manager. The zero value gives NextAuth's defaults.
 type Config struct {
 	// MaxAge is how long a session lives without use. Default 30 days.
 	MaxAge time.Duration
 	// UpdateAge is how often a session's expiry is written forward: a read
 	// extends it when expires - MaxAge + UpdateAge <= now. Default 24 hours;
-	// UpdateAlways writes on every read.
+	// UpdateAlways writes on every read. Unlike NextAuth's updateAge, 0
+	// here is the default: to copy a NextAuth config, use
+	// NextAuthLifetimes.
 	UpdateAge time.Duration
 	// AbsoluteLifetime, when set, ends a session that long after its
 	// creation however much it is used. It needs a createdAt column: on
@@ -123,9 +149,9 @@ type Manager struct {
 }
 
 // NewManager returns a Manager on the store, with cfg's zero fields set
-// to their defaults. It panics if st is nil or cfg has negative durations,
-// and starts the sweeper when cfg.SweepInterval > 0 (which needs a store
-// that is an ExpiredDeleter).
+// to their defaults. It panics if st is nil, cfg has negative durations,
+// or cfg.SweepInterval > 0 on a store that is no ExpiredDeleter, and
+// starts the sweeper when cfg.SweepInterval > 0.
 func NewManager(st Store, cfg Config) *Manager {
 	if st == nil {
 		panic("session: NewManager with a nil Store")
@@ -136,6 +162,9 @@ func NewManager(st Store, cfg Config) *Manager {
 	if cfg.MaxAge < 0 || cfg.AbsoluteLifetime < 0 || cfg.CountCache < 0 || cfg.SweepInterval < 0 || cfg.SweepBatch < 0 ||
 		(cfg.UpdateAge < 0 && cfg.UpdateAge != UpdateAlways) {
 		panic("session: negative duration in Config")
+	}
+	if _, ok := st.(ExpiredDeleter); cfg.SweepInterval > 0 && !ok {
+		panic("session: Config.SweepInterval needs a store that is an ExpiredDeleter")
 	}
 	if cfg.HashTokens && !cfg.GoOnly {
 		if nt, ok := st.(NextAuthTables); ok && nt.NextAuthTables() {
@@ -308,9 +337,11 @@ func (m *Manager) Validate(ctx context.Context, token string) (Result, error) {
 	return res, nil
 }
 
-// Load reads the request's session cookie and validates it. A request
-// without a usable cookie gives ErrNoSession; any other error is the
-// database's.
+// Load reads the request's session cookie and validates it, for code that
+// does not run behind Middleware. It writes no cookie: the row's expiry
+// moves forward as in Validate, the browser's cookie does not (Middleware
+// does both). A request without a usable cookie gives ErrNoSession; any
+// other error is the database's.
 func (m *Manager) Load(r *http.Request) (Result, error) {
 	token, _ := readCookie(r, m.CookieName(r))
 	if token == "" {
@@ -319,42 +350,73 @@ func (m *Manager) Load(r *http.Request) (Result, error) {
 	return m.Validate(r.Context(), token)
 }
 
-// Create starts a session for the user, as a sign-in does, and sets the
-// session cookie on w. Any session the request carried is deleted first, so
-// a token planted before login is never promoted (session fixation). It
-// returns ErrUnknownUser, wrapped, when no user has the id.
-func (m *Manager) Create(ctx context.Context, w http.ResponseWriter, r *http.Request, userID string) (Session, error) {
+// Device describes where a sign-in came from. It is stored with the
+// session on flavours with device columns (adapter.Flavour.Device) and
+// cut to 512 bytes of valid UTF-8; the zero value stores nothing.
+type Device struct {
+	UserAgent string
+	IP        string
+}
+
+// Start creates a session for the user, as a sign-in does, and returns
+// the token to hand to the client (the cookie value) with the stored
+// session, whose Token is what the store holds (the token's hash with
+// Config.HashTokens). It writes no cookie: a JSON login API returns the token, a CLI
+// prints it, a test uses it; SetCookie sends it to a browser. It returns
+// ErrUnknownUser, wrapped, when no user has the id.
+func (m *Manager) Start(ctx context.Context, userID string, d Device) (token string, s Session, err error) {
 	if userID == "" {
-		return Session{}, fmt.Errorf("session: creating session: empty user id: %w", ErrUnknownUser)
+		return "", Session{}, fmt.Errorf("session: creating session: empty user id: %w", ErrUnknownUser)
 	}
-	if old, _ := readCookie(r, m.CookieName(r)); old != "" && m.cfg.ValidToken(old) {
-		if err := m.st.DeleteSession(ctx, m.stored(old)); err != nil {
-			return Session{}, fmt.Errorf("session: deleting previous session: %w", err)
-		}
-	}
-	token, err := m.cfg.NewToken()
+	token, err = m.cfg.NewToken()
 	if err != nil {
-		return Session{}, fmt.Errorf("session: making token: %w", err)
+		return "", Session{}, fmt.Errorf("session: making token: %w", err)
 	}
 	now := m.now()
 	expires := now.Add(m.cfg.MaxAge)
 	if m.cfg.AbsoluteLifetime > 0 && m.cfg.AbsoluteLifetime < m.cfg.MaxAge {
 		expires = now.Add(m.cfg.AbsoluteLifetime)
 	}
-	s, err := m.st.CreateSession(ctx, Session{
+	s, err = m.st.CreateSession(ctx, Session{
 		Token:     m.stored(token),
 		UserID:    userID,
 		Expires:   expires,
 		CreatedAt: now,
-		UserAgent: deviceText(r.UserAgent()),
-		IP:        deviceText(m.cfg.ClientIP(r)),
+		UserAgent: deviceText(d.UserAgent),
+		IP:        deviceText(d.IP),
 	})
 	if err != nil {
-		return Session{}, fmt.Errorf("session: creating session: %w", err)
+		return "", Session{}, fmt.Errorf("session: creating session: %w", err)
 	}
+	return token, s, nil
+}
+
+// SetCookie sets the session cookie for token on w, expiring at expires,
+// with NextAuth's name and attributes for the request (the __Secure-
+// prefix over https), and clears leftover chunks of the cookie that r
+// carries. Use it after Start to sign a browser in.
+func (m *Manager) SetCookie(w http.ResponseWriter, r *http.Request, token string, expires time.Time) {
 	// Chunks left by a JWT setup would be joined to the new cookie.
 	m.clearCookie(w, r, true)
 	m.setCookie(w, r, token, expires)
+}
+
+// Create signs a browser in: it deletes any session the request carried,
+// so that a token planted before login is never promoted (session
+// fixation), then calls Start with the request's device (its User-Agent
+// and Config.ClientIP) and SetCookie. It returns ErrUnknownUser, wrapped,
+// when no user has the id, and then sets no cookie.
+func (m *Manager) Create(ctx context.Context, w http.ResponseWriter, r *http.Request, userID string) (Session, error) {
+	if old, _ := readCookie(r, m.CookieName(r)); old != "" && m.cfg.ValidToken(old) {
+		if err := m.st.DeleteSession(ctx, m.stored(old)); err != nil {
+			return Session{}, fmt.Errorf("session: deleting previous session: %w", err)
+		}
+	}
+	token, s, err := m.Start(ctx, userID, Device{UserAgent: r.UserAgent(), IP: m.cfg.ClientIP(r)})
+	if err != nil {
+		return Session{}, err
+	}
+	m.SetCookie(w, r, token, s.Expires)
 	return s, nil
 }
 

@@ -7,9 +7,9 @@
 //	p.Cut()     // every open connection is reset, new ones are refused
 //	p.Restore() // connections go through again
 //
-// It also holds RunRaces, the concurrency scenarios every store runs
-// under -race, and SessionRows, to compare session rows before and after
-// a fault.
+// It also holds SessionRows, to compare session rows before and after a
+// fault. The concurrency races every store runs are part of the
+// conformance suite, adapter/adaptertest.
 //
 // It is for tests only: it logs nothing, buffers nothing beyond a copy
 // buffer, and stops with the test.

@@ -2,9 +2,12 @@
 // github.com/jmoiron/sqlx and github.com/lib/pq, for the tables of any
 // NextAuth flavour (see package adapter).
 //
-//	db := sqlx.MustOpen("postgres", "postgres://app@localhost/app")
-//	st := postgres.New(db, adapter.Prisma)
+//	st, err := postgres.Open("postgres://app@localhost/app", adapter.Prisma)
 //	m := session.NewManager(st, session.Config{})
+//
+// [Open] connects and [Store.Close] closes the connections; [New] takes a
+// *sqlx.DB the application opened, which Close leaves open. Errors are
+// prefixed "postgres:".
 //
 // # Queries
 //

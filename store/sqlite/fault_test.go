@@ -32,10 +32,7 @@ func TestLockedFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		st.Close()
-		st.DB().Close()
-	})
+	t.Cleanup(func() { st.Close() })
 	ctx := context.Background()
 	if err := st.CreateSchema(ctx); err != nil {
 		t.Fatal(err)

@@ -36,10 +36,10 @@ var _ session.Adapter = (*Store)(nil)
 // not usable on the dialect or db is nil.
 func New(db *sqlx.DB, f adapter.Flavour, d adapter.Dialect) *Store {
 	if db == nil {
-		panic("nextsession: store on a nil *sqlx.DB")
+		panic(d.String() + ": store on a nil *sqlx.DB")
 	}
 	if err := f.Check(d); err != nil {
-		panic("nextsession: " + err.Error())
+		panic(d.String() + ": " + err.Error())
 	}
 	s := &Store{db: db, flavour: f, dialect: d}
 	s.q = buildQueries(f, d, db.Rebind)
@@ -80,7 +80,7 @@ func (s *Store) execDDL(ctx context.Context, stmts func(adapter.Dialect) ([]stri
 	}
 	for _, q := range list {
 		if _, err := s.db.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("nextsession: %s: %w", firstLine(q), err)
+			return fmt.Errorf("%s: %s: %w", s.dialect, firstLine(q), err)
 		}
 	}
 	return nil
@@ -199,8 +199,9 @@ func firstLine(q string) string {
 	return q
 }
 
-func notFound(what string) error {
-	return fmt.Errorf("nextsession: %s: %w", what, session.ErrNotFound)
+// notFound is the error of a lookup that finds no row.
+func (s *Store) notFound(what string) error {
+	return fmt.Errorf("%s: %s: %w", s.dialect, what, session.ErrNotFound)
 }
 
 // userScan receives the user columns of a row.
@@ -255,7 +256,7 @@ func (s *Store) scanUser(row *sql.Row, what string) (session.User, error) {
 	var u userScan
 	if err := row.Scan(u.dest()...); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
-			return session.User{}, notFound(what)
+			return session.User{}, s.notFound(what)
 		}
 		return session.User{}, err
 	}
@@ -277,7 +278,7 @@ func (s *Store) CreateUser(ctx context.Context, u session.User) (session.User, e
 	}
 	got, err := s.scanUser(row, "created user")
 	if err != nil {
-		return session.User{}, fmt.Errorf("nextsession: creating user: %w", err)
+		return session.User{}, fmt.Errorf("%s: creating user: %w", s.dialect, err)
 	}
 	return got, nil
 }
@@ -285,7 +286,7 @@ func (s *Store) CreateUser(ctx context.Context, u session.User) (session.User, e
 // GetUser implements session.Adapter.
 func (s *Store) GetUser(ctx context.Context, id string) (session.User, error) {
 	if !s.validID(id) {
-		return session.User{}, notFound("user " + quoteID(id))
+		return session.User{}, s.notFound("user " + quoteID(id))
 	}
 	row, err := s.queryRow(ctx, s.q.getUser.query, s.q.getUser.args(id))
 	if err != nil {
@@ -297,7 +298,7 @@ func (s *Store) GetUser(ctx context.Context, id string) (session.User, error) {
 // GetUserByEmail implements session.Adapter.
 func (s *Store) GetUserByEmail(ctx context.Context, email string) (session.User, error) {
 	if email == "" || !searchable(email) {
-		return session.User{}, notFound("user with empty email")
+		return session.User{}, s.notFound("user with empty email")
 	}
 	row, err := s.queryRow(ctx, s.q.getUserByEmail.query, s.q.getUserByEmail.args(email))
 	if err != nil {
@@ -309,7 +310,7 @@ func (s *Store) GetUserByEmail(ctx context.Context, email string) (session.User,
 // GetUserByAccount implements session.Adapter.
 func (s *Store) GetUserByAccount(ctx context.Context, provider, providerAccountID string) (session.User, error) {
 	if !searchable(provider, providerAccountID) {
-		return session.User{}, notFound("user by account")
+		return session.User{}, s.notFound("user by account")
 	}
 	q := s.q.getUserByAccount
 	row, err := s.queryRow(ctx, q.query, q.args(pair{provider, providerAccountID}))
@@ -323,7 +324,7 @@ func (s *Store) GetUserByAccount(ctx context.Context, provider, providerAccountI
 // values.
 func (s *Store) UpdateUser(ctx context.Context, u session.User, fields session.UserFields) (session.User, error) {
 	if !s.validID(u.ID) {
-		return session.User{}, notFound("user " + quoteID(u.ID))
+		return session.User{}, s.notFound("user " + quoteID(u.ID))
 	}
 	q := s.q.updateUser
 	row, err := s.queryRow(ctx, q.query, q.args(userIn{u: u, fields: fields, now: time.Now()}))
@@ -347,7 +348,7 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	defer tx.Rollback()
 	for _, q := range s.q.deleteUser {
 		if _, err := tx.ExecContext(ctx, q, id); err != nil {
-			return fmt.Errorf("nextsession: deleting user: %w", err)
+			return fmt.Errorf("%s: deleting user: %w", s.dialect, err)
 		}
 	}
 	return tx.Commit()
@@ -356,7 +357,7 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 // LinkAccount implements session.Adapter.
 func (s *Store) LinkAccount(ctx context.Context, a session.Account) (session.Account, error) {
 	if !s.validID(a.UserID) {
-		return session.Account{}, fmt.Errorf("nextsession: linking account: %w", session.ErrUnknownUser)
+		return session.Account{}, fmt.Errorf("%s: linking account: %w", s.dialect, session.ErrUnknownUser)
 	}
 	if a.ID == "" {
 		id, err := s.q.newID()
@@ -372,9 +373,9 @@ func (s *Store) LinkAccount(ctx context.Context, a session.Account) (session.Acc
 	var id sql.NullString
 	if err := row.Scan(&id); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
-			return session.Account{}, fmt.Errorf("nextsession: linking account: %w", session.ErrUnknownUser)
+			return session.Account{}, fmt.Errorf("%s: linking account: %w", s.dialect, session.ErrUnknownUser)
 		}
-		return session.Account{}, fmt.Errorf("nextsession: linking account: %w", err)
+		return session.Account{}, fmt.Errorf("%s: linking account: %w", s.dialect, err)
 	}
 	a.ID = id.String
 	return a, nil
@@ -402,7 +403,7 @@ func (s *Store) UnlinkAccount(ctx context.Context, provider, providerAccountID s
 // caught in the same statement even on schemas without foreign keys.
 func (s *Store) CreateSession(ctx context.Context, in session.Session) (session.Session, error) {
 	if !s.validID(in.UserID) {
-		return session.Session{}, fmt.Errorf("nextsession: user %s: %w", quoteID(in.UserID), session.ErrUnknownUser)
+		return session.Session{}, fmt.Errorf("%s: user %s: %w", s.dialect, quoteID(in.UserID), session.ErrUnknownUser)
 	}
 	now := time.Now()
 	if in.CreatedAt.IsZero() {
@@ -422,9 +423,9 @@ func (s *Store) CreateSession(ctx context.Context, in session.Session) (session.
 	var x sessionScan
 	if err := row.Scan(x.dest(s.q.device)...); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
-			return session.Session{}, fmt.Errorf("nextsession: user %s: %w", quoteID(in.UserID), session.ErrUnknownUser)
+			return session.Session{}, fmt.Errorf("%s: user %s: %w", s.dialect, quoteID(in.UserID), session.ErrUnknownUser)
 		}
-		return session.Session{}, fmt.Errorf("nextsession: creating session: %w", err)
+		return session.Session{}, fmt.Errorf("%s: creating session: %w", s.dialect, err)
 	}
 	return x.session(), nil
 }
@@ -432,7 +433,7 @@ func (s *Store) CreateSession(ctx context.Context, in session.Session) (session.
 // GetSessionAndUser implements session.Adapter with one prepared query.
 func (s *Store) GetSessionAndUser(ctx context.Context, token string) (session.Session, session.User, error) {
 	if !searchable(token) {
-		return session.Session{}, session.User{}, notFound("session")
+		return session.Session{}, session.User{}, s.notFound("session")
 	}
 	row, err := s.queryRow(ctx, s.q.getSessionAndUser.query, s.q.getSessionAndUser.args(token))
 	if err != nil {
@@ -444,12 +445,12 @@ func (s *Store) GetSessionAndUser(ctx context.Context, token string) (session.Se
 	}
 	if err := row.Scan(append(x.s.dest(s.q.device), x.u.dest()...)...); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
-			return session.Session{}, session.User{}, notFound("session")
+			return session.Session{}, session.User{}, s.notFound("session")
 		}
 		return session.Session{}, session.User{}, err
 	}
 	if !x.u.id.Valid { // a session whose user is gone
-		return session.Session{}, session.User{}, notFound("session")
+		return session.Session{}, session.User{}, s.notFound("session")
 	}
 	return x.s.session(), x.u.user(), nil
 }
@@ -459,14 +460,14 @@ func (s *Store) GetSessionAndUser(ctx context.Context, token string) (session.Se
 // column it is set to the time of the update.
 func (s *Store) UpdateSession(ctx context.Context, u session.SessionUpdate) error {
 	if !searchable(u.Token) || (u.UserID != "" && !s.validID(u.UserID)) {
-		return notFound("session")
+		return s.notFound("session")
 	}
 	n, err := s.exec(ctx, s.q.updateSession.query, s.q.updateSession.args(sessionUpdateIn{u: u, now: time.Now()}))
 	if err != nil {
 		return err
 	}
 	if n == 0 {
-		return notFound("session")
+		return s.notFound("session")
 	}
 	return nil
 }
@@ -484,7 +485,7 @@ func (s *Store) DeleteSession(ctx context.Context, token string) error {
 func (s *Store) CreateVerificationToken(ctx context.Context, t session.VerificationToken) (session.VerificationToken, error) {
 	t.Expires = t.Expires.UTC().Truncate(time.Millisecond)
 	if _, err := s.exec(ctx, s.q.createVerificationToken.query, s.q.createVerificationToken.args(t)); err != nil {
-		return session.VerificationToken{}, fmt.Errorf("nextsession: creating verification token: %w", err)
+		return session.VerificationToken{}, fmt.Errorf("%s: creating verification token: %w", s.dialect, err)
 	}
 	return t, nil
 }
@@ -493,7 +494,7 @@ func (s *Store) CreateVerificationToken(ctx context.Context, t session.Verificat
 // RETURNING, so two concurrent uses cannot both succeed.
 func (s *Store) UseVerificationToken(ctx context.Context, identifier, token string) (session.VerificationToken, error) {
 	if !searchable(identifier, token) {
-		return session.VerificationToken{}, notFound("verification token")
+		return session.VerificationToken{}, s.notFound("verification token")
 	}
 	q := s.q.useVerificationToken
 	row, err := s.queryRow(ctx, q.query, q.args(pair{identifier, token}))
@@ -504,7 +505,7 @@ func (s *Store) UseVerificationToken(ctx context.Context, identifier, token stri
 	var exp nullDate
 	if err := row.Scan(&t.Identifier, &t.Token, &exp); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
-			return session.VerificationToken{}, notFound("verification token")
+			return session.VerificationToken{}, s.notFound("verification token")
 		}
 		return session.VerificationToken{}, err
 	}
