@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/jmoiron/sqlx"
 
@@ -12,5 +13,9 @@ import (
 // and returns the flavour of its NextAuth tables, as adapter.Detect does:
 // for a database whose flavour the caller does not know.
 func Detect(ctx context.Context, db *sqlx.DB) (adapter.Flavour, error) {
-	return adapter.Detect(ctx, db.DB, adapter.Postgres)
+	f, err := adapter.Detect(ctx, db.DB, adapter.Postgres)
+	if err != nil {
+		return f, fmt.Errorf("postgres: %w", err)
+	}
+	return f, nil
 }

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/jmoiron/sqlx"
 
@@ -15,5 +16,9 @@ import (
 // without rows) the error wraps adapter.ErrDatesUnknown and the flavour
 // is complete but for SQLiteDates.
 func Detect(ctx context.Context, db *sqlx.DB) (adapter.Flavour, error) {
-	return adapter.Detect(ctx, db.DB, adapter.SQLite)
+	f, err := adapter.Detect(ctx, db.DB, adapter.SQLite)
+	if err != nil {
+		return f, fmt.Errorf("sqlite: %w", err)
+	}
+	return f, nil
 }

@@ -92,7 +92,10 @@ func (s *Store) execDDL(ctx context.Context, stmts func(adapter.Dialect) ([]stri
 // that a wrong flavour is a clear error at start-up rather than at first
 // sign-in.
 func (s *Store) Verify(ctx context.Context) error {
-	return s.flavour.Verify(ctx, s.db.DB, s.dialect)
+	if err := s.flavour.Verify(ctx, s.db.DB, s.dialect); err != nil {
+		return fmt.Errorf("%s: %w", s.dialect, err)
+	}
+	return nil
 }
 
 // Close releases the prepared statements. The database handle stays open.
