@@ -499,11 +499,20 @@ func (m *Manager) RevokeHandle(ctx context.Context, userID, handle string) (bool
 // newest expiry first: one user's when userID is not empty, at most limit
 // when limit > 0.
 func (m *Manager) ListActive(ctx context.Context, userID string, limit int) ([]SessionUser, error) {
+	return m.ListSessions(ctx, ListQuery{UserID: userID, Limit: limit})
+}
+
+// ListSessions returns a page of the active sessions that q selects, with
+// their users (see ListQuery for paging and search). A zero q.Now is now.
+func (m *Manager) ListSessions(ctx context.Context, q ListQuery) ([]SessionUser, error) {
 	l, ok := m.st.(SessionLister)
 	if !ok {
 		return nil, unsupported("listing sessions", "SessionLister")
 	}
-	list, err := l.ListSessions(ctx, ListQuery{Now: m.now(), UserID: userID, Limit: limit})
+	if q.Now.IsZero() {
+		q.Now = m.now()
+	}
+	list, err := l.ListSessions(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("session: listing sessions: %w", err)
 	}

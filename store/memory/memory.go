@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -329,15 +330,28 @@ func active(se session.Session, userID string, now time.Time) bool {
 func (s *Store) ListSessions(_ context.Context, q session.ListQuery) ([]session.SessionUser, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	// Ties in expiry are ordered by the session's handle, which names it
+	// without its token: that is the cursor's key.
+	order := func(a, b session.ListCursor) int {
+		return cmp.Or(b.Expires.Compare(a.Expires), cmp.Compare(b.Key, a.Key))
+	}
+	search := strings.ToLower(q.Search)
 	var out []session.SessionUser
 	for _, se := range s.sessions {
-		if u, ok := s.users[se.UserID]; ok && active(se, q.UserID, q.Now) {
-			out = append(out, session.SessionUser{Session: se, User: user(u)})
+		u, ok := s.users[se.UserID]
+		if !ok || !active(se, q.UserID, q.Now) {
+			continue
 		}
+		if search != "" && !strings.Contains(strings.ToLower(u.Email), search) && !strings.Contains(strings.ToLower(u.Name), search) {
+			continue
+		}
+		c := session.ListCursor{Expires: se.Expires, Key: se.Handle()}
+		if !q.After.IsZero() && order(q.After, c) >= 0 {
+			continue
+		}
+		out = append(out, session.SessionUser{Session: se, User: user(u), Cursor: c})
 	}
-	slices.SortFunc(out, func(a, b session.SessionUser) int {
-		return cmp.Or(b.Session.Expires.Compare(a.Session.Expires), cmp.Compare(a.Session.Token, b.Session.Token))
-	})
+	slices.SortFunc(out, func(a, b session.SessionUser) int { return order(a.Cursor, b.Cursor) })
 	if q.Limit > 0 && len(out) > q.Limit {
 		out = out[:q.Limit]
 	}

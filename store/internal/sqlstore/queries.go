@@ -48,7 +48,7 @@ type (
 	// and token.
 	pair [2]string
 	// nowIn selects by the time, one user (when userID is set) and a
-	// limit (list and sweep).
+	// limit (count and sweep).
 	nowIn struct {
 		now    time.Time
 		userID string
@@ -75,10 +75,10 @@ type queries struct {
 	createVerificationToken stmt[session.VerificationToken]
 	useVerificationToken    stmt[pair]
 
-	listSessions, listUserSessions stmt[nowIn]
-	deleteUserSessions             stmt[pair] // user id, token kept
-	countActive, countUserActive   stmt[nowIn]
-	deleteExpired                  stmt[nowIn]
+	list                         [listVariants]stmt[session.ListQuery]
+	deleteUserSessions           stmt[pair] // user id, token kept
+	countActive, countUserActive stmt[nowIn]
+	deleteExpired                stmt[nowIn]
 	// On SQLite, countActive sums index ranges (fast with an index on
 	// expires) and the Scan forms OR them (one pass without one).
 	countActiveScan, countUserActiveScan stmt[nowIn]
@@ -410,23 +410,8 @@ SELECT %s FROM %s u WHERE u.%s = ? RETURNING %s`,
 		userIs = " AND " + uid + " = ?5"
 	}
 	withUser := func(in nowIn) []any { return append(nowArgs(in.now), in.userID) }
-	list := fmt.Sprintf(`SELECT %s, %s FROM %s s JOIN %s u ON u.%s = %s WHERE %s`,
-		sessionCols("s"), userCols("u"), S, U, q(nu.ID), uid, active)
-	order, limit := ` ORDER BY `+exp+` DESC LIMIT ?`, 1<<62
-	if !pg {
-		// Integers sort below text: order by the instant, in milliseconds.
-		order = ` ORDER BY CASE WHEN typeof(` + exp + `) IN ('integer', 'real') THEN ` + exp + `
- ELSE ROUND((julianday(` + exp + `) - 2440587.5) * 86400000) END DESC LIMIT ?`
-		limit = -1 // no limit
-	}
-	limitOf := func(in nowIn) any {
-		if in.limit <= 0 {
-			return limit
-		}
-		return in.limit
-	}
-	x.listSessions = build(b, list+order, func(in nowIn) []any { return append(nowArgs(in.now), limitOf(in)) })
-	x.listUserSessions = build(b, list+userIs+order, func(in nowIn) []any { return append(withUser(in), limitOf(in)) })
+	x.list = listStatements(b, f, pg, listParts{S: S, U: U, sessionCols: sessionCols("s"), userCols: userCols("u"),
+		active: active, date: date, names: n, nowArgs: nowArgs})
 	x.deleteUserSessions = build(b, fmt.Sprintf(`DELETE FROM %s WHERE %s = ? AND %s <> ?`, S, q(ns.UserID), q(ns.SessionToken)), both)
 
 	count := fmt.Sprintf(`SELECT count(*) FROM %s s WHERE %s`, S, active)

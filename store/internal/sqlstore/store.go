@@ -516,35 +516,6 @@ func (s *Store) UseVerificationToken(ctx context.Context, identifier, token stri
 	return t, nil
 }
 
-// ListSessions implements session.Adapter.
-func (s *Store) ListSessions(ctx context.Context, lq session.ListQuery) ([]session.SessionUser, error) {
-	in := nowIn{now: lq.Now, userID: lq.UserID, limit: lq.Limit}
-	q := s.q.listSessions
-	if lq.UserID != "" {
-		if !s.validID(lq.UserID) {
-			return nil, nil
-		}
-		q = s.q.listUserSessions
-	}
-	rows, err := s.queryRows(ctx, q.query, q.args(in))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []session.SessionUser
-	for rows.Next() {
-		var x struct {
-			s sessionScan
-			u userScan
-		}
-		if err := rows.Scan(append(x.s.dest(s.q.device), x.u.dest()...)...); err != nil {
-			return nil, err
-		}
-		out = append(out, session.SessionUser{Session: x.s.session(), User: x.u.user()})
-	}
-	return out, rows.Err()
-}
-
 // DeleteUserSessions implements session.Adapter.
 func (s *Store) DeleteUserSessions(ctx context.Context, userID, keep string) (int64, error) {
 	if !s.validID(userID) || !searchable(keep) {
