@@ -76,5 +76,23 @@
 // taken for "signed out": [Manager.Middleware] hands it to
 // [Config.ErrorFunc], which answers 503 by default, and the next request
 // tries the database again. Revocation takes effect on the next request:
-// nothing is cached.
+// nothing is cached, so several Managers on one database (several
+// processes, or a Next.js app beside them) agree at once, except for
+// [Manager.CountActive] with [Config.CountCache], which each answers from
+// its own count for up to that long.
+//
+// A database that accepts connections and then never answers costs a
+// request at most [Config.Timeout] (5 seconds by default, or the request's
+// own deadline when earlier), even where the driver does not give up when
+// its context ends; then ErrorFunc answers.
+//
+// # What an operator sees
+//
+// [Config.Logger] (slog.Default() unless set) gets one line for each
+// request the default ErrorFunc answers (method, path, error), each sweep
+// (rows deleted, time taken, or its error) and each revocation; no line
+// holds a token or a cookie. [Config.Events] are hooks for audit and
+// metrics: sign-in, sign-out, revocation, expiry and sweep, each naming a
+// session by its [Session.Handle], never its token. The module
+// examples/metrics feeds them to Prometheus.
 package session

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"net"
 	"net/http"
@@ -123,6 +124,27 @@ type Config struct {
 	// SweepBatch is how many rows one sweep statement deletes at most.
 	// Default DefaultSweepBatch.
 	SweepBatch int
+
+	// Timeout bounds the database calls of Validate (and so of
+	// Middleware, RequireSession, SessionHandler and Load), Start (and so
+	// Create), Destroy and each sweep statement; a request's own deadline
+	// applies when it is earlier. A database that accepts connections and
+	// never answers, or a pool with no free connection, then costs a
+	// request at most Timeout before ErrorFunc answers. Default
+	// DefaultTimeout (5s). A store's own shorter wait (SQLite's busy
+	// timeout, say) shows its own error instead. The bound runs each call
+	// in a goroutine of its own (a driver may not return when its context
+	// ends); NoTimeout runs calls in the caller's goroutine with the
+	// caller's context alone.
+	Timeout time.Duration
+	// Logger receives the Manager's log lines: each ErrorFunc answer of
+	// the default ErrorFunc (method, path, error; at Error level), each
+	// sweep (rows deleted, time taken, or its error) and each revocation.
+	// No line holds a token or a cookie. Default slog.Default(), so that
+	// an outage is never silent; slog.New(slog.DiscardHandler) silences it.
+	Logger *slog.Logger
+	// Events are hooks for audit and metrics. Default none.
+	Events Events
 }
 
 // NextAuthTables is implemented by adapters that can say whether their
@@ -142,6 +164,7 @@ type Manager struct {
 	stop     chan struct{}
 	done     chan struct{}
 	stopOnce sync.Once
+	sweeping sync.WaitGroup // the sweeper's statements, which Close waits for
 
 	countMu sync.Mutex // held while counting, so concurrent callers share one query
 	count   int64
@@ -159,7 +182,7 @@ func NewManager(st Store, cfg Config) *Manager {
 	if v := reflect.ValueOf(st); v.Kind() == reflect.Pointer && v.IsNil() {
 		panic("session: NewManager with a nil " + v.Type().String())
 	}
-	if cfg.MaxAge < 0 || cfg.AbsoluteLifetime < 0 || cfg.CountCache < 0 || cfg.SweepInterval < 0 || cfg.SweepBatch < 0 ||
+	if cfg.MaxAge < 0 || cfg.AbsoluteLifetime < 0 || cfg.CountCache < 0 || cfg.SweepInterval < 0 || cfg.SweepBatch < 0 || (cfg.Timeout < 0 && cfg.Timeout != NoTimeout) ||
 		(cfg.UpdateAge < 0 && cfg.UpdateAge != UpdateAlways) {
 		panic("session: negative duration in Config")
 	}
@@ -196,8 +219,14 @@ func NewManager(st Store, cfg Config) *Manager {
 	if cfg.ClientIP == nil {
 		cfg.ClientIP = remoteHost
 	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
 	if cfg.ErrorFunc == nil {
-		cfg.ErrorFunc = defaultErrorFunc
+		cfg.ErrorFunc = loggingErrorFunc(cfg.Logger)
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = DefaultTimeout
 	}
 	if cfg.SweepBatch == 0 {
 		cfg.SweepBatch = DefaultSweepBatch
@@ -292,11 +321,17 @@ type Result struct {
 // Validate looks up the session with a cookie token and applies NextAuth's
 // rules: no row or an expired row (which is deleted) is ErrNoSession; a
 // session due for update has its expiry moved to now + MaxAge. The returned
-// Session.Expires is the expiry after any extension.
+// Session.Expires is the expiry after any extension. Its database calls
+// are bounded by Config.Timeout.
 func (m *Manager) Validate(ctx context.Context, token string) (Result, error) {
 	if !m.cfg.ValidToken(token) {
 		return Result{}, ErrNoSession
 	}
+	return within(m, ctx, nil, func(ctx context.Context) (Result, error) { return m.validate(ctx, token) })
+}
+
+// validate is Validate on a token of a valid shape.
+func (m *Manager) validate(ctx context.Context, token string) (Result, error) {
 	stored := m.stored(token)
 	s, u, err := m.st.GetSessionAndUser(ctx, stored)
 	if errors.Is(err, ErrNotFound) {
@@ -313,7 +348,9 @@ func (m *Manager) Validate(ctx context.Context, token string) (Result, error) {
 	if s.Expires.Before(now) || (!hardEnd.IsZero() && !now.Before(hardEnd)) {
 		// The verdict does not depend on the delete; a failed one is left
 		// to the sweeper.
-		_ = m.st.DeleteSession(ctx, stored)
+		if m.st.DeleteSession(ctx, stored) == nil {
+			emit(ctx, m.cfg.Events.Expire, Event{UserID: s.UserID, Handle: handle(stored), Count: 1})
+		}
 		return Result{}, ErrNoSession
 	}
 	res := Result{Session: s, User: u, ReadExpires: s.Expires}
@@ -377,17 +414,19 @@ func (m *Manager) Start(ctx context.Context, userID string, d Device) (token str
 	if m.cfg.AbsoluteLifetime > 0 && m.cfg.AbsoluteLifetime < m.cfg.MaxAge {
 		expires = now.Add(m.cfg.AbsoluteLifetime)
 	}
-	s, err = m.st.CreateSession(ctx, Session{
+	in := Session{
 		Token:     m.stored(token),
 		UserID:    userID,
 		Expires:   expires,
 		CreatedAt: now,
 		UserAgent: deviceText(d.UserAgent),
 		IP:        deviceText(d.IP),
-	})
+	}
+	s, err = within(m, ctx, nil, func(ctx context.Context) (Session, error) { return m.st.CreateSession(ctx, in) })
 	if err != nil {
 		return "", Session{}, fmt.Errorf("session: creating session: %w", err)
 	}
+	emit(ctx, m.cfg.Events.SignIn, Event{UserID: s.UserID, Handle: s.Handle(), Count: 1})
 	return token, s, nil
 }
 
@@ -408,7 +447,7 @@ func (m *Manager) SetCookie(w http.ResponseWriter, r *http.Request, token string
 // when no user has the id, and then sets no cookie.
 func (m *Manager) Create(ctx context.Context, w http.ResponseWriter, r *http.Request, userID string) (Session, error) {
 	if old, _ := readCookie(r, m.CookieName(r)); old != "" && m.cfg.ValidToken(old) {
-		if err := m.st.DeleteSession(ctx, m.stored(old)); err != nil {
+		if err := m.deleteSession(ctx, m.stored(old)); err != nil {
 			return Session{}, fmt.Errorf("session: deleting previous session: %w", err)
 		}
 	}
@@ -428,9 +467,11 @@ func (m *Manager) Destroy(ctx context.Context, w http.ResponseWriter, r *http.Re
 	tokens, present := signOutTokens(r, m.CookieName(r))
 	for _, token := range tokens {
 		if token != "" && m.cfg.ValidToken(token) {
-			if err := m.st.DeleteSession(ctx, m.stored(token)); err != nil {
+			stored := m.stored(token)
+			if err := m.deleteSession(ctx, stored); err != nil {
 				return fmt.Errorf("session: deleting session: %w", err)
 			}
+			emit(ctx, m.cfg.Events.SignOut, Event{Handle: handle(stored), Count: 1})
 		}
 	}
 	if present {
@@ -445,7 +486,16 @@ func (m *Manager) Revoke(ctx context.Context, storedToken string) error {
 	if err := m.st.DeleteSession(ctx, storedToken); err != nil {
 		return fmt.Errorf("session: revoking session: %w", err)
 	}
+	m.revoked(ctx, "Revoke", Event{Handle: handle(storedToken), Count: 1})
 	return nil
+}
+
+// deleteSession deletes a session within Config.Timeout.
+func (m *Manager) deleteSession(ctx context.Context, storedToken string) error {
+	_, err := within(m, ctx, nil, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, m.st.DeleteSession(ctx, storedToken)
+	})
+	return err
 }
 
 // RevokeUser deletes every session of the user ("sign out everywhere") and
@@ -459,6 +509,7 @@ func (m *Manager) RevokeUser(ctx context.Context, userID string) (int64, error) 
 	if err != nil {
 		return n, fmt.Errorf("session: revoking user's sessions: %w", err)
 	}
+	m.revoked(ctx, "RevokeUser", Event{UserID: userID, Count: n})
 	return n, nil
 }
 
@@ -476,6 +527,7 @@ func (m *Manager) RevokeOthers(ctx context.Context, s Session) (int64, error) {
 	if err != nil {
 		return n, fmt.Errorf("session: revoking other sessions: %w", err)
 	}
+	m.revoked(ctx, "RevokeOthers", Event{UserID: s.UserID, Count: n})
 	return n, nil
 }
 
@@ -554,15 +606,24 @@ func (m *Manager) CountUserActive(ctx context.Context, userID string) (int64, er
 }
 
 // Sweep deletes every expired session, SweepBatch rows per statement so
-// that no statement holds locks for long, and says how many went.
+// that no statement holds locks for long, and says how many went. Each
+// statement is bounded by Config.Timeout.
 func (m *Manager) Sweep(ctx context.Context) (int64, error) {
+	return m.sweep(ctx, nil)
+}
+
+// sweep is Sweep; the sweeper passes its WaitGroup, which Close waits on,
+// so that no statement of a sweep outlives Close.
+func (m *Manager) sweep(ctx context.Context, wg *sync.WaitGroup) (int64, error) {
 	d, ok := m.st.(ExpiredDeleter)
 	if !ok {
 		return 0, unsupported("sweeping", "ExpiredDeleter")
 	}
 	var total int64
 	for {
-		n, err := d.DeleteExpired(ctx, m.now(), m.cfg.SweepBatch)
+		n, err := within(m, ctx, wg, func(ctx context.Context) (int64, error) {
+			return d.DeleteExpired(ctx, m.now(), m.cfg.SweepBatch)
+		})
 		total += n
 		if err != nil {
 			return total, fmt.Errorf("session: sweeping: %w", err)
@@ -592,20 +653,43 @@ func (m *Manager) sweepLoop() {
 			return
 		case <-t.C:
 			// An error (database down) is retried at the next tick.
-			_, _ = m.Sweep(ctx)
+			start := time.Now()
+			n, err := m.sweep(ctx, &m.sweeping)
+			if ctx.Err() != nil {
+				return // stopped by Close mid-sweep: no failure to report
+			}
+			m.swept(ctx, SweepEvent{Deleted: n, Took: time.Since(start), Err: err})
 		}
 	}
 }
 
-// Close stops the sweeper, waiting for a sweep under way to end. It is safe
-// to call more than once, and on a manager without a sweeper.
+// Close stops the sweeper, waiting for a sweep under way to end: its
+// statement is cancelled, and Close waits for it up to Config.Timeout
+// (a driver stuck on a database that never answers may not return), then
+// reports it. It is safe to call more than once, and on a manager without
+// a sweeper.
 func (m *Manager) Close() error {
 	if m.stop == nil {
 		return nil
 	}
 	m.stopOnce.Do(func() { close(m.stop) })
 	<-m.done
-	return nil
+	// The sweeper has ended, so no statement starts any more.
+	idle := make(chan struct{})
+	go func() {
+		m.sweeping.Wait()
+		close(idle)
+	}()
+	if m.cfg.Timeout == NoTimeout {
+		<-idle
+		return nil
+	}
+	select {
+	case <-idle:
+		return nil
+	case <-time.After(m.cfg.Timeout):
+		return fmt.Errorf("session: closing: a sweep statement is still running after %v", m.cfg.Timeout)
+	}
 }
 
 // unsupported is the error of a Manager method whose store lacks the

@@ -2,11 +2,13 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/nextsession/nextsession/adapter"
 	"github.com/nextsession/nextsession/session"
@@ -16,8 +18,9 @@ import (
 // Store is a session.Adapter on a PostgreSQL database whose tables have
 // the shape of one NextAuth flavour. It is safe for concurrent use.
 type Store struct {
-	s     *sqlstore.Store
-	owned bool // Close closes the database: Open opened it
+	s      *sqlstore.Store
+	owned  bool // Close closes the database: Open opened it
+	pooler bool // Options.Pooler
 }
 
 var (
@@ -29,19 +32,37 @@ var (
 // string) and returns a Store on it for tables of flavour f. Close closes
 // the connections. It fails if f is not usable on Postgres or the
 // database does not answer.
+//
+// A DSN that names a transaction-mode pooler (see IsPoolerDSN) gives a
+// store with Options.Pooler, and its connections binary_parameters=yes;
+// Prisma's pgbouncer=true is taken off the DSN, as Postgres would refuse
+// it. Without connect_timeout in the DSN, DefaultConnectTimeout applies.
 func Open(dsn string, f adapter.Flavour) (*Store, error) {
 	if err := f.Check(adapter.Postgres); err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	db, err := sqlx.Open("postgres", dsn)
+	cfg, err := pq.NewConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: opening database: %w", err)
 	}
+	pooler := isPooler(cfg)
+	delete(cfg.Runtime, "pgbouncer")
+	if pooler {
+		cfg.BinaryParameters = true
+	}
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = DefaultConnectTimeout
+	}
+	c, err := pq.NewConnectorConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: opening database: %w", err)
+	}
+	db := sqlx.NewDb(sql.OpenDB(c), "postgres")
 	if err := db.Ping(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("postgres: opening database: %w", err)
 	}
-	st := New(db, f)
+	st := NewWith(db, f, Options{Pooler: pooler})
 	st.owned = true
 	return st, nil
 }
@@ -52,7 +73,7 @@ func Open(dsn string, f adapter.Flavour) (*Store, error) {
 // as a setup mistake, if db is nil or f is not usable on Postgres (check
 // with f.Check(adapter.Postgres), or use Open, which returns the error).
 func New(db *sqlx.DB, f adapter.Flavour) *Store {
-	return &Store{s: sqlstore.New(db, f, adapter.Postgres)}
+	return NewWith(db, f, Options{})
 }
 
 // DB returns the database handle.
@@ -203,7 +224,15 @@ func (s *Store) CreateIndexes(ctx context.Context) error {
 
 // Verify checks that the flavour's tables and columns exist, so that a
 // wrong flavour is a clear error at start-up rather than at the first
-// sign-in.
+// sign-in; and, for a store with Options.Pooler, that the connections
+// send parameters in binary mode (binary_parameters=yes), which pooled
+// statements need.
 func (s *Store) Verify(ctx context.Context) error {
-	return s.s.Verify(ctx)
+	if err := s.s.Verify(ctx); err != nil {
+		return err
+	}
+	if s.pooler {
+		return s.verifyBinary(ctx)
+	}
+	return nil
 }

@@ -24,6 +24,9 @@ type Store struct {
 	dialect adapter.Dialect
 	q       queries
 
+	// unprepared: every statement is sent with its arguments and no
+	// named prepared statement, for transaction-mode poolers.
+	unprepared bool
 	// stmts holds the prepared statements by query slot.
 	stmts []atomic.Pointer[sql.Stmt]
 
@@ -32,16 +35,30 @@ type Store struct {
 
 var _ session.Adapter = (*Store)(nil)
 
-// New returns a Store. It panics, as a setup mistake, when the flavour is
-// not usable on the dialect or db is nil.
+// Options tune a Store.
+type Options struct {
+	// Unprepared sends every statement with its arguments (lib/pq's
+	// unnamed statement) instead of preparing it once per connection, so
+	// that no statement outlives the transaction it runs in: what a
+	// transaction-mode pooler needs.
+	Unprepared bool
+}
+
+// New returns a Store with the zero Options. It panics, as a setup
+// mistake, when the flavour is not usable on the dialect or db is nil.
 func New(db *sqlx.DB, f adapter.Flavour, d adapter.Dialect) *Store {
+	return NewWith(db, f, d, Options{})
+}
+
+// NewWith returns a Store with options o; it panics as New does.
+func NewWith(db *sqlx.DB, f adapter.Flavour, d adapter.Dialect, o Options) *Store {
 	if db == nil {
 		panic(d.String() + ": store on a nil *sqlx.DB")
 	}
 	if err := f.Check(d); err != nil {
 		panic(d.String() + ": " + err.Error())
 	}
-	s := &Store{db: db, flavour: f, dialect: d}
+	s := &Store{db: db, flavour: f, dialect: d, unprepared: o.Unprepared}
 	s.q = buildQueries(f, d, db.Rebind)
 	s.stmts = make([]atomic.Pointer[sql.Stmt], s.q.slots)
 	return s
@@ -128,8 +145,12 @@ func (s *Store) prepared(ctx context.Context, q query) (*sql.Stmt, error) {
 }
 
 // queryRow, queryRows and exec are where every statement of a Store but
-// the DDL and DeleteUser's transaction runs.
+// the DDL and DeleteUser's transaction runs: prepared once per store, or
+// sent with its arguments when the store is Unprepared.
 func (s *Store) queryRow(ctx context.Context, q query, args []any) (*sql.Row, error) {
+	if s.unprepared {
+		return s.db.QueryRowContext(ctx, q.sql, args...), nil
+	}
 	st, err := s.prepared(ctx, q)
 	if err != nil {
 		return nil, err
@@ -138,6 +159,9 @@ func (s *Store) queryRow(ctx context.Context, q query, args []any) (*sql.Row, er
 }
 
 func (s *Store) queryRows(ctx context.Context, q query, args []any) (*sql.Rows, error) {
+	if s.unprepared {
+		return s.db.QueryContext(ctx, q.sql, args...)
+	}
 	st, err := s.prepared(ctx, q)
 	if err != nil {
 		return nil, err
@@ -146,11 +170,17 @@ func (s *Store) queryRows(ctx context.Context, q query, args []any) (*sql.Rows, 
 }
 
 func (s *Store) exec(ctx context.Context, q query, args []any) (int64, error) {
-	st, err := s.prepared(ctx, q)
-	if err != nil {
-		return 0, err
+	var res sql.Result
+	var err error
+	if s.unprepared {
+		res, err = s.db.ExecContext(ctx, q.sql, args...)
+	} else {
+		var st *sql.Stmt
+		if st, err = s.prepared(ctx, q); err != nil {
+			return 0, err
+		}
+		res, err = st.ExecContext(ctx, args...)
 	}
-	res, err := st.ExecContext(ctx, args...)
 	if err != nil {
 		return 0, err
 	}
