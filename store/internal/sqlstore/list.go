@@ -211,13 +211,5 @@ func (s *Store) validListKey(key string) bool {
 	if _, integer := listKey(s.flavour, s.dialect == adapter.Postgres); !integer {
 		return key != "" && len(key) <= 255 && searchable(key)
 	}
-	if key == "" || len(key) > 18 {
-		return false
-	}
-	for i := 0; i < len(key); i++ {
-		if key[i] < '0' || key[i] > '9' {
-			return false
-		}
-	}
-	return true
+	return decimalID(key)
 }
