@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http/httptest"
-	"net/url"
 	"slices"
 	"sync"
 	"testing"
@@ -28,7 +27,7 @@ func (e *env) cache(t *testing.T) {
 		t.Fatalf("the cache needs a Postgres store, have %T", e.store)
 	}
 	ctx := context.Background()
-	if err := st.InstallCacheTrigger(ctx, e.schema); err != nil {
+	if err := st.InstallCacheTrigger(ctx, e.pgSchema); err != nil {
 		t.Fatal(err)
 	}
 	e.store = e.cachedStore(t, st)
@@ -37,8 +36,8 @@ func (e *env) cache(t *testing.T) {
 func (e *env) cachedStore(t *testing.T, st *postgres.Store) *postgres.CachedStore {
 	t.Helper()
 	cs, err := postgres.NewCache(context.Background(), st, postgres.CacheConfig{
-		ListenDSN: pgtest.WithSchema(pgtest.DSN(), e.schema),
-		Channel:   e.schema,
+		ListenDSN: pgtest.WithSchema(pgtest.DSN(), e.pgSchema),
+		Channel:   e.pgSchema,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -83,7 +82,7 @@ func TestCachePropagation(t *testing.T) {
 	var watchers []*session.Manager
 	var caches []*postgres.CachedStore
 	for range 3 {
-		db, err := sqlx.Open("postgres", pgtest.WithSchema(pgtest.DSN(), e.schema))
+		db, err := sqlx.Open("postgres", pgtest.WithSchema(pgtest.DSN(), e.pgSchema))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -197,43 +196,19 @@ func TestCachePropagation(t *testing.T) {
 	}
 }
 
-// TestCachePrismaTables runs the real Auth.js (@auth/kysely-adapter on
-// Postgres) on Prisma-shaped tables ("User", "Session", TIMESTAMP(3)) with
-// the cache trigger installed, beside a cached Go instance: sign-in,
-// sliding updates (every read, updateAge 0) and sign-out by Auth.js work
-// as without the trigger, and each reaches Go's cache; Go's sign-in and
-// revocation reach Auth.js.
+// TestCachePrismaTables runs the real Auth.js with @auth/prisma-adapter
+// (Prisma 7) on the Prisma models of the Auth.js docs with the cache
+// trigger installed, beside a cached Go instance: sign-in, sliding updates
+// (every read, updateAge 0) and sign-out by Auth.js work as without the
+// trigger, and each reaches Go's cache; Go's sign-in and revocation reach
+// Auth.js.
 func TestCachePrismaTables(t *testing.T) {
 	requireAuthjs(t)
 	t.Parallel()
 	ctx := context.Background()
-	e := &env{kind: "postgres-kysely", schema: "nextsession_interop_cache_prisma"}
-	e.db = pgtest.Open(t, e.schema)
-	st := postgres.New(e.db, adapter.Prisma)
-	t.Cleanup(func() { st.Close() })
-	if err := st.CreateSchema(ctx); err != nil {
-		t.Fatal(err)
-	}
-	// Prisma makes ids in the client; the Kysely adapter inserts sessions
-	// and accounts without one.
-	for _, table := range []string{"Session", "Account"} {
-		if _, err := e.db.Exec(`ALTER TABLE "` + table + `" ALTER COLUMN "id" SET DEFAULT gen_random_uuid()::text`); err != nil {
-			t.Fatal(err)
-		}
-	}
-	u, err := url.Parse(pgtest.DSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("options", "-c search_path="+e.schema)
-	u.RawQuery = q.Encode()
-	e.nodeDSN = u.String()
-	if err := st.InstallCacheTrigger(ctx, e.schema); err != nil {
-		t.Fatal(err)
-	}
-	cs := e.cachedStore(t, st)
-	e.store = cs
+	e := newEnv(t, "postgres-prisma")
+	e.cache(t)
+	cs := e.store.(*postgres.CachedStore)
 	m := e.manager(v5)
 	js := e.authjs()
 

@@ -438,3 +438,63 @@ func TestCacheNextAuthRules(t *testing.T) {
 		t.Error("the expired session's row was not deleted")
 	}
 }
+
+// TestCacheMappedSchema: on snake_case columns in a schema named by the
+// flavour (not the search_path), the trigger watches the mapped columns of
+// the qualified tables.
+func TestCacheMappedSchema(t *testing.T) {
+	schema := "nextsession_cache_mapped"
+	f := adapter.Prisma
+	f.Name = "prisma-snake"
+	f.Naming = adapter.SnakeCase
+	f.Tables = adapter.Tables{User: "users", Account: "accounts", Session: "sessions", VerificationToken: "verification_tokens"}
+	f.TableSchema = schema
+	e := &cacheEnv{schema: schema, f: f}
+	e.db = pgtest.Open(t, schema) // creates the schema
+	// The store's and the listener's connections keep the default
+	// search_path: only the flavour names the schema.
+	plain, err := sqlx.Open("postgres", pgtest.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { plain.Close() })
+	e.st = postgres.New(plain, f)
+	ctx := context.Background()
+	if err := e.st.CreateSchema(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.st.InstallCacheTrigger(ctx, schema); err != nil {
+		t.Fatal(err)
+	}
+	q, _ := e.st.CacheTriggerSQL(schema)
+	if !strings.Contains(q, `"`+schema+`"."sessions_nextsession_notify"`) || !strings.Contains(q, `"session_token"`) {
+		t.Fatalf("the trigger SQL does not use the qualified, mapped names:\n%s", q)
+	}
+	cs, err := postgres.NewCache(ctx, e.st, postgres.CacheConfig{ListenDSN: pgtest.DSN(), Channel: schema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cs.Close() })
+	in := &instance{st: cs, m: session.NewManager(cs, session.Config{})}
+	S, U := f.QuoteTable("sessions"), f.QuoteTable("users")
+	tok, u := e.login(t, in, "mapped@example.com")
+	for range 2 {
+		if _, ok := accepted(t, in, tok); !ok {
+			t.Fatal("a fresh session is refused")
+		}
+	}
+	if _, err := e.db.Exec(`UPDATE `+U+` SET "email" = 'moved@example.com' WHERE "id" = $1`, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the new email", func() bool {
+		res, ok := accepted(t, in, tok)
+		return ok && res.User.Email == "moved@example.com"
+	})
+	if _, err := e.db.Exec(`DELETE FROM `+S+` WHERE "session_token" = $1`, tok); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the deletion", func() bool {
+		_, ok := accepted(t, in, tok)
+		return !ok
+	})
+}

@@ -42,12 +42,18 @@ type cachedColumns struct {
 }
 
 func columnsOf(f adapter.Flavour) cachedColumns {
-	c := cachedColumns{token: "sessionToken", userID: "userId", expires: "expires",
-		id: "id", name: "name", email: "email", emailVerified: "emailVerified", image: "image"}
+	n := f.Names()
+	c := cachedColumns{token: n.Session.SessionToken, userID: n.Session.UserID, expires: n.Session.Expires,
+		id: n.User.ID, name: n.User.Name, email: n.User.Email, emailVerified: n.User.EmailVerified, image: n.User.Image}
 	if f.SessionCreatedAt {
-		c.createdAt = "createdAt"
+		c.createdAt = n.Session.CreatedAt
 	}
 	return c
+}
+
+// quoteFunction names a table's notify function, in the table's schema.
+func quoteFunction(f adapter.Flavour, table string) string {
+	return f.QuoteTable(table + "_nextsession_notify")
 }
 
 // cacheTriggers builds the triggers of flavour f that notify channel.
@@ -60,8 +66,8 @@ func cacheTriggers(f adapter.Flavour, channel string) []tableTrigger {
 	tokenHash := func(row string) string {
 		return fmt.Sprintf(`'%s' || encode(sha256(convert_to(%s.%s, 'UTF8')), 'hex')`, payloadSession, row, col(c.token))
 	}
-	S, U := adapter.Quote(f.Tables.Session), adapter.Quote(f.Tables.User)
-	sfn, ufn := adapter.Quote(f.Tables.Session+"_nextsession_notify"), adapter.Quote(f.Tables.User+"_nextsession_notify")
+	S, U := f.QuoteTable(f.Tables.Session), f.QuoteTable(f.Tables.User)
+	sfn, ufn := quoteFunction(f, f.Tables.Session), quoteFunction(f, f.Tables.User)
 
 	scols := []string{c.token, c.userID, c.expires}
 	for _, x := range []string{c.createdAt, f.Device.UserAgent, f.Device.IP} {
