@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"hash/crc32"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -204,7 +205,10 @@ func newEnv(t *testing.T, name string) *env {
 			strings.TrimPrefix(t.Name(), "Test")))
 		name = strings.TrimSuffix(name, "_postgres")
 		if base, ok := strings.CutSuffix(name, "_cached"); ok {
-			name = base[:min(len(base), 41)] + "_c"
+			if len(base) > 41 { // keep what tells environments apart
+				base = fmt.Sprintf("%s_%08x", base[:32], crc32.ChecksumIEEE([]byte(base)))
+			}
+			name = base + "_c"
 		}
 		if len(name) > 43 {
 			name = name[:43]
