@@ -205,19 +205,47 @@ func jsParseInt(s string) (n int64, ok bool) {
 // cookie returns a session cookie with NextAuth's attributes: HttpOnly,
 // Path=/, SameSite=Lax, and Secure with the __Secure- prefix.
 func (m *Manager) cookie(r *http.Request, name, value string) *http.Cookie {
-	return &http.Cookie{
+	c := m.cookieAttrs(name, value, m.secure(r))
+	return &c
+}
+
+func (m *Manager) cookieAttrs(name, value string, secure bool) http.Cookie {
+	return http.Cookie{
 		Name:     name,
 		Value:    value,
 		Path:     "/",
 		Domain:   m.cfg.CookieDomain,
 		HttpOnly: true,
-		Secure:   m.secure(r),
+		Secure:   secure,
 		SameSite: http.SameSiteLaxMode,
 	}
 }
 
-// setCookie writes the session cookie, expiring with the session.
+// setCookieFormats returns the formats of the session cookie, plain and
+// secure, for setCookie.
+func (m *Manager) setCookieFormats() [2]setCookieFormat {
+	return [2]setCookieFormat{
+		newSetCookieFormat(m.cookieAttrs(m.plainName, "", false)),
+		newSetCookieFormat(m.cookieAttrs(m.secureName, "", true)),
+	}
+}
+
+// setCookie writes the session cookie, expiring with the session. It runs
+// on every valid read, so it writes the header from the Manager's
+// setCookieFormat, and through net/http only for a value or date that
+// the format does not cover.
 func (m *Manager) setCookie(w http.ResponseWriter, r *http.Request, token string, expires time.Time) {
+	secure := m.secure(r)
+	f := &m.setFormats[0]
+	if secure {
+		f = &m.setFormats[1]
+	}
+	var buf [160]byte
+	if b, ok := f.appendSetCookie(buf[:0], token, expires); ok {
+		h := w.Header()
+		h["Set-Cookie"] = append(h["Set-Cookie"], string(b))
+		return
+	}
 	c := m.cookie(r, m.CookieName(r), token)
 	c.Expires = expires
 	http.SetCookie(w, c)

@@ -105,6 +105,7 @@ type Manager struct {
 	cfg        Config
 	plainName  string
 	secureName string
+	setFormats [2]setCookieFormat // plain and secure; see setCookie
 
 	stop     chan struct{}
 	done     chan struct{}
@@ -174,6 +175,7 @@ func NewManager(st Store, cfg Config) *Manager {
 		}
 	}
 	m := &Manager{st: st, cfg: cfg, plainName: name, secureName: securePrefix + name}
+	m.setFormats = m.setCookieFormats()
 	if cfg.SweepInterval > 0 {
 		m.stop = make(chan struct{})
 		m.done = make(chan struct{})
