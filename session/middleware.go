@@ -50,12 +50,42 @@ func (m *Manager) load(w http.ResponseWriter, r *http.Request) (*http.Request, e
 	switch {
 	case errors.Is(err, ErrNoSession):
 		m.clearCookie(w, r, false)
-		return r.WithContext(context.WithValue(r.Context(), contextKey{}, (*Result)(nil))), nil
+		return r.WithContext(withResult(r.Context(), nil)), nil
 	case err != nil:
 		return r, err
 	}
 	m.setCookie(w, r, token, res.cookieExpires)
-	return r.WithContext(context.WithValue(r.Context(), contextKey{}, &res)), nil
+	return r.WithContext(withResult(r.Context(), &res)), nil
+}
+
+// resultContext is a request's context with what load found: a *Result,
+// nil when the cookie named no session. It is context.WithValue's
+// valueCtx holding the Result itself, one allocation per request where
+// WithValue and the escaping Result are two.
+type resultContext struct {
+	context.Context
+	res *Result // nil or &own
+	own Result
+}
+
+// withResult returns parent with res (nil for "no session") under
+// contextKey.
+func withResult(parent context.Context, res *Result) context.Context {
+	c := &resultContext{Context: parent}
+	if res != nil {
+		c.own = *res
+		c.res = &c.own
+	}
+	return c
+}
+
+// Value returns the *Result for contextKey and asks the parent for any
+// other key.
+func (c *resultContext) Value(key any) any {
+	if _, ok := key.(contextKey); ok {
+		return c.res
+	}
+	return c.Context.Value(key)
 }
 
 // RequireSession wraps next so that it only sees requests with a valid
