@@ -230,7 +230,7 @@ func notFound(what string) error {
 
 // userScan receives the user columns of a row.
 type userScan struct {
-	id, name, email, image sql.NullString
+	id, name, email, image nullText
 	verified               nullDate
 }
 
@@ -250,9 +250,9 @@ func (u *userScan) user() session.User {
 
 // sessionScan receives the session columns of a row.
 type sessionScan struct {
-	id, token, userID sql.NullString
+	id, token, userID nullText
 	expires, created  nullDate
-	userAgent, ip     sql.NullString
+	userAgent, ip     nullText
 }
 
 // dest lists where the session columns go; the device columns are

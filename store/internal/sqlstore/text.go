@@ -1,0 +1,29 @@
+package sqlstore
+
+import "database/sql"
+
+// nullText scans a text column that may be NULL, as sql.NullString does.
+// Every session and user column of a validation is one, so the common
+// values, text and NULL, are assigned here directly, without
+// database/sql's conversion looking for a Scanner and then converting
+// again; any other value gets sql.NullString's conversion.
+type nullText struct {
+	String string
+	Valid  bool
+}
+
+// Scan implements sql.Scanner.
+func (t *nullText) Scan(v any) error {
+	switch x := v.(type) {
+	case string:
+		t.String, t.Valid = x, true
+		return nil
+	case nil:
+		t.String, t.Valid = "", false
+		return nil
+	}
+	var ns sql.NullString
+	err := ns.Scan(v)
+	t.String, t.Valid = ns.String, ns.Valid
+	return err
+}
