@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -26,50 +27,90 @@ var validatePairs = []struct{ impl, base string }{
 // hundred microseconds, so the ratio holds still where two benchmarks run
 // one after the other, seconds apart on a shared machine, do not. One op
 // is one request of each side.
+//
+// via=recorder calls the handler into an httptest.ResponseRecorder;
+// via=http sends real requests over loopback (httptest.NewServer, one
+// keep-alive connection per side, one request at a time), where the
+// client's and the server's HTTP work, both in this process, count in
+// both times.
 func BenchmarkValidatePaired(b *testing.B) {
 	impls := map[string]validateImpl{}
 	for _, v := range validateImpls {
 		impls[v.name] = v
 	}
 	for _, dbn := range dbNames {
-		for _, p := range validatePairs {
-			b.Run("db="+dbn+"/vs="+p.base+"/impl="+p.impl, func(b *testing.B) {
-				f := fixture(b, dbn)
-				var h [2]http.Handler
-				var r [2]*http.Request
-				for i, name := range []string{p.base, p.impl} {
-					v := impls[name]
-					h[i] = v.build(b, f, f.X)
-					r[i] = request("/protected", CookieName, f.Token)
-					if v.scs {
-						r[i] = request("/protected", "session", f.SCSToken)
-					}
-					serveOnce(b, h[i], r[i], http.StatusOK)
-				}
-				var wall, cpu [2]time.Duration
-				b.ResetTimer()
-				for done := 0; done < b.N; done += pairedBatch {
-					n := min(pairedBatch, b.N-done)
-					for side := range 2 {
-						t0, c0 := time.Now(), CPUTime()
-						for range n {
-							w := httptest.NewRecorder()
-							h[side].ServeHTTP(w, r[side])
-							if w.Code != http.StatusOK {
-								b.Fatalf("%s: status %d", []string{p.base, p.impl}[side], w.Code)
-							}
+		for _, via := range []string{"recorder", "http"} {
+			for _, p := range validatePairs {
+				b.Run("db="+dbn+"/via="+via+"/vs="+p.base+"/impl="+p.impl, func(b *testing.B) {
+					f := fixture(b, dbn)
+					var serve [2]func()
+					for i, name := range []string{p.base, p.impl} {
+						v := impls[name]
+						cookie, value := CookieName, f.Token
+						if v.scs {
+							cookie, value = "session", f.SCSToken
 						}
-						wall[side] += time.Since(t0)
-						cpu[side] += CPUTime() - c0
+						serve[i] = pairedServer(b, via, name, v.build(b, f, f.X), cookie, value)
+						serve[i]()
 					}
-				}
-				b.StopTimer()
-				per := func(d time.Duration) float64 { return float64(d) / float64(b.N) }
-				b.ReportMetric(per(wall[0]), "base-ns/op")
-				b.ReportMetric(per(wall[1]), "impl-ns/op")
-				b.ReportMetric(float64(wall[1])/float64(wall[0]), "ratio")
-				b.ReportMetric(float64(cpu[1])/float64(cpu[0]), "cpu-ratio")
-			})
+					var wall, cpu [2]time.Duration
+					b.ResetTimer()
+					for done := 0; done < b.N; done += pairedBatch {
+						n := min(pairedBatch, b.N-done)
+						for side := range 2 {
+							t0, c0 := time.Now(), CPUTime()
+							for range n {
+								serve[side]()
+							}
+							wall[side] += time.Since(t0)
+							cpu[side] += CPUTime() - c0
+						}
+					}
+					b.StopTimer()
+					per := func(d time.Duration) float64 { return float64(d) / float64(b.N) }
+					b.ReportMetric(per(wall[0]), "base-ns/op")
+					b.ReportMetric(per(wall[1]), "impl-ns/op")
+					b.ReportMetric(float64(wall[1])/float64(wall[0]), "ratio")
+					b.ReportMetric(float64(cpu[1])/float64(cpu[0]), "cpu-ratio")
+				})
+			}
+		}
+	}
+}
+
+// pairedServer returns a function that serves one GET /protected with the
+// cookie through h, into a recorder or over loopback HTTP, and fails the
+// benchmark unless the answer is 200.
+func pairedServer(b *testing.B, via, name string, h http.Handler, cookie, value string) func() {
+	r := request("/protected", cookie, value)
+	if via == "recorder" {
+		return func() {
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			if w.Code != http.StatusOK {
+				b.Fatalf("%s: status %d", name, w.Code)
+			}
+		}
+	}
+	srv := httptest.NewServer(h)
+	b.Cleanup(srv.Close)
+	tr := &http.Transport{MaxIdleConnsPerHost: 1}
+	b.Cleanup(tr.CloseIdleConnections)
+	client := &http.Client{Transport: tr}
+	req, err := http.NewRequest(http.MethodGet, srv.URL+"/protected", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	req.AddCookie(&http.Cookie{Name: cookie, Value: value})
+	return func() {
+		resp, err := client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, err = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK {
+			b.Fatalf("%s: status %d, %v", name, resp.StatusCode, err)
 		}
 	}
 }

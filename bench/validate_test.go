@@ -75,7 +75,11 @@ var validateImpls = []validateImpl{
 		return oursHandler(session.Config{UpdateAge: session.UpdateAlways, Now: now}, false)(tb, f, db)
 	}},
 	{name: "scs", scs: true, build: func(tb testing.TB, f *Fixture, db *sqlx.DB) http.Handler {
-		return SCSReadUser(SCS(f.Dialect, db.DB))
+		h, err := SCSReadUser(context.Background(), f.Dialect, SCS(f.Dialect, db.DB), db)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return h
 	}},
 }
 
