@@ -523,11 +523,8 @@ func (s *Store) GetSessionAndUser(ctx context.Context, token string) (session.Se
 	if err != nil {
 		return session.Session{}, session.User{}, err
 	}
-	var x struct {
-		s sessionScan
-		u userScan
-	}
-	if err := row.Scan(append(x.s.dest(s.device()), x.u.dest()...)...); err != nil {
+	var x sessionUserScan
+	if err := row.Scan(x.dest(s.device())...); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return session.Session{}, session.User{}, notFound("session")
 		}
@@ -651,11 +648,8 @@ func (s *Store) ListSessions(ctx context.Context, lq session.ListQuery) ([]sessi
 	defer rows.Close()
 	var out []session.SessionUser
 	for rows.Next() {
-		var x struct {
-			s sessionScan
-			u userScan
-		}
-		if err := rows.Scan(append(x.s.dest(s.device()), x.u.dest()...)...); err != nil {
+		var x sessionUserScan
+		if err := rows.Scan(x.dest(s.device())...); err != nil {
 			return nil, err
 		}
 		out = append(out, session.SessionUser{Session: x.s.session(), User: x.u.user()})

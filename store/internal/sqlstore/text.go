@@ -27,3 +27,19 @@ func (t *nullText) Scan(v any) error {
 	t.String, t.Valid = ns.String, ns.Valid
 	return err
 }
+
+// sessionUserScan receives a row of session columns then user columns.
+// The destinations live in it, so that scanning allocates nothing more
+// than the row itself.
+type sessionUserScan struct {
+	s   sessionScan
+	u   userScan
+	dst [12]any
+}
+
+// dest lists where the columns go, as sessionScan.dest and userScan.dest
+// list them.
+func (x *sessionUserScan) dest(device bool) []any {
+	d := append(x.dst[:0], x.s.dest(device)...)
+	return append(d, x.u.dest()...)
+}
