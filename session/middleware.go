@@ -50,33 +50,41 @@ func (m *Manager) load(w http.ResponseWriter, r *http.Request) (*http.Request, e
 	switch {
 	case errors.Is(err, ErrNoSession):
 		m.clearCookie(w, r, false)
-		return r.WithContext(withResult(r.Context(), nil)), nil
+		return withResult(r, nil), nil
 	case err != nil:
 		return r, err
 	}
 	m.setCookie(w, r, token, res.cookieExpires)
-	return r.WithContext(withResult(r.Context(), &res)), nil
+	return withResult(r, &res), nil
 }
 
 // resultContext is a request's context with what load found: a *Result,
 // nil when the cookie named no session. It is context.WithValue's
-// valueCtx holding the Result itself, one allocation per request where
-// WithValue and the escaping Result are two.
+// valueCtx holding the Result itself.
 type resultContext struct {
 	context.Context
 	res *Result // nil or &own
 	own Result
 }
 
-// withResult returns parent with res (nil for "no session") under
-// contextKey.
-func withResult(parent context.Context, res *Result) context.Context {
-	c := &resultContext{Context: parent}
+// resultRequest is the request load passes on, with its context: one
+// allocation per request where r.WithContext, context.WithValue and the
+// escaping Result are three.
+type resultRequest struct {
+	req http.Request
+	ctx resultContext
+}
+
+// withResult returns a shallow copy of r (as r.WithContext makes) whose
+// context is r's with res (nil for "no session") under contextKey.
+func withResult(r *http.Request, res *Result) *http.Request {
+	x := &resultRequest{ctx: resultContext{Context: r.Context()}}
 	if res != nil {
-		c.own = *res
-		c.res = &c.own
+		x.ctx.own = *res
+		x.ctx.res = &x.ctx.own
 	}
-	return c
+	x.req = *r.WithContext(&x.ctx)
+	return &x.req
 }
 
 // Value returns the *Result for contextKey and asks the parent for any

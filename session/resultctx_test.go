@@ -3,23 +3,26 @@ package session
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 )
 
 type otherKey struct{}
 
-// TestResultContextIsAContext checks that the context Middleware hands to
-// the next handler still carries the request's own values, deadline and
-// cancellation, and a *Result (typed nil for "no session") under
-// contextKey.
+// TestResultContextIsAContext checks that the request Middleware hands to
+// the next handler has a context that still carries the request's own
+// values, deadline and cancellation, and a *Result (typed nil for "no
+// session") under contextKey.
 func TestResultContextIsAContext(t *testing.T) {
 	parent, cancel := context.WithCancelCause(context.WithValue(context.Background(), otherKey{}, "v"))
 	deadline := time.Now().Add(time.Hour)
 	parent, cancelDeadline := context.WithDeadline(parent, deadline)
 	defer cancelDeadline()
 	res := &Result{User: User{ID: "u1"}}
-	ctx := withResult(parent, res)
+	r := withResult(httptest.NewRequest(http.MethodGet, "/", nil).WithContext(parent), res)
+	ctx := r.Context()
 	res.User.ID = "changed" // the context holds its own copy
 	if got, ok := ctx.Value(contextKey{}).(*Result); !ok || got == nil || got.User.ID != "u1" {
 		t.Fatalf("Result: %#v, %v", got, ok)
@@ -46,7 +49,7 @@ func TestResultContextIsAContext(t *testing.T) {
 		t.Fatalf("Err %v, Cause %v", ctx.Err(), context.Cause(ctx))
 	}
 
-	none := withResult(context.Background(), nil)
+	none := withResult(httptest.NewRequest(http.MethodGet, "/", nil), nil).Context()
 	got, ok := none.Value(contextKey{}).(*Result)
 	if !ok || got != nil {
 		t.Fatalf("no session: %#v, %v (want a typed nil, which says it was checked)", got, ok)
