@@ -230,25 +230,31 @@ func (m *Manager) setCookieFormats() [2]setCookieFormat {
 	}
 }
 
-// setCookie writes the session cookie, expiring with the session. It runs
-// on every valid read, so it writes the header from the Manager's
-// setCookieFormat, and through net/http only for a value or date that
-// the format does not cover.
+// setCookie writes the session cookie, expiring with the session.
 func (m *Manager) setCookie(w http.ResponseWriter, r *http.Request, token string, expires time.Time) {
-	secure := m.secure(r)
+	if v := m.setCookieValue(r, token, expires); v != "" {
+		h := w.Header()
+		h["Set-Cookie"] = append(h["Set-Cookie"], v)
+	}
+}
+
+// setCookieValue returns the Set-Cookie value of the session cookie, as
+// http.SetCookie would write it ("" when it would write none). It runs on
+// every valid read, so it splices token and expiry into the Manager's
+// setCookieFormat, and asks net/http only for a value or date that the
+// format does not cover.
+func (m *Manager) setCookieValue(r *http.Request, token string, expires time.Time) string {
 	f := &m.setFormats[0]
-	if secure {
+	if m.secure(r) {
 		f = &m.setFormats[1]
 	}
 	var buf [160]byte
 	if b, ok := f.appendSetCookie(buf[:0], token, expires); ok {
-		h := w.Header()
-		h["Set-Cookie"] = append(h["Set-Cookie"], string(b))
-		return
+		return string(b)
 	}
-	c := m.cookie(r, m.CookieName(r), token)
-	c.Expires = expires
-	http.SetCookie(w, c)
+	cookie := m.cookie(r, m.CookieName(r), token)
+	cookie.Expires = expires
+	return cookie.String()
 }
 
 // maxClearedCookies bounds the Set-Cookie headers one response sends to
