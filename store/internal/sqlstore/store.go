@@ -523,7 +523,8 @@ func (s *Store) GetSessionAndUser(ctx context.Context, token string) (session.Se
 	if err != nil {
 		return session.Session{}, session.User{}, err
 	}
-	var x sessionUserScan
+	x := getSessionUserScan()
+	defer putSessionUserScan(x)
 	if err := row.Scan(x.dest(s.device())...); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return session.Session{}, session.User{}, notFound("session")
@@ -647,8 +648,8 @@ func (s *Store) ListSessions(ctx context.Context, lq session.ListQuery) ([]sessi
 	}
 	defer rows.Close()
 	var out []session.SessionUser
+	var x sessionUserScan // every column of a row is scanned into it
 	for rows.Next() {
-		var x sessionUserScan
 		if err := rows.Scan(x.dest(s.device())...); err != nil {
 			return nil, err
 		}

@@ -1,6 +1,9 @@
 package sqlstore
 
-import "database/sql"
+import (
+	"database/sql"
+	"sync"
+)
 
 // nullText scans a text column that may be NULL, as sql.NullString does.
 // Every session and user column of a validation is one, so the common
@@ -42,4 +45,20 @@ type sessionUserScan struct {
 func (x *sessionUserScan) dest(device bool) []any {
 	d := append(x.dst[:0], x.s.dest(device)...)
 	return append(d, x.u.dest()...)
+}
+
+// sessionUserScans holds the sessionUserScan of finished validations for
+// the next ones: the Session and User returned are copied out of it, so
+// that it need not be allocated per request.
+var sessionUserScans = sync.Pool{New: func() any { return new(sessionUserScan) }}
+
+func getSessionUserScan() *sessionUserScan {
+	return sessionUserScans.Get().(*sessionUserScan)
+}
+
+// putSessionUserScan clears x, so that the pool keeps no row's values
+// alive, and gives it back.
+func putSessionUserScan(x *sessionUserScan) {
+	*x = sessionUserScan{}
+	sessionUserScans.Put(x)
 }
