@@ -209,6 +209,7 @@ func (m *Manager) cookie(r *http.Request, name, value string) *http.Cookie {
 	return &c
 }
 
+// cookieAttrs is the cookie of cookie, for a request that is secure or not.
 func (m *Manager) cookieAttrs(name, value string, secure bool) http.Cookie {
 	return http.Cookie{
 		Name:     name,
