@@ -51,7 +51,7 @@ for part in $parts; do
     # tree, in alternate processes: ours ÷ floor on SQLite, before and after.
     src=$(mktemp -d)
     git -C .. archive "${BEFORE:?set BEFORE to a commit}" | tar -x -C "$src"
-    cp paired_test.go "$src/bench/"
+    cp paired_test.go cpu.go "$src/bench/"
     (cd "$src/bench" && go test -c -o "$src/before.test" .)
     re='^BenchmarkValidatePaired$/db=sqlite/via=(recorder|http)/vs=floor/impl=ours$'
     : > "$out/before.txt"
