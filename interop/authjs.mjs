@@ -5,7 +5,8 @@
 //   node authjs.mjs <command> < input.json > output.json
 //
 // One command per invocation; one JSON object on stdin, one on stdout.
-// Commands: signin, session, signout, schema, migrate (see README.md).
+// Commands: signin, session, signout, cookies, schema, migrate (see
+// README.md).
 // Auth.js's own log lines go to stderr and are also returned in "logs".
 // On failure: {"error": "..."} on stdout, stack on stderr, exit code 1.
 
@@ -274,6 +275,39 @@ async function signout(input, ctx) {
   }
 }
 
+// How the Next.js side reads a session cookie from a Cookie header, with
+// each parser it may use, then Auth.js's SessionStore (the name and every
+// cookie whose name starts with it, joined by suffix number): Auth.js's
+// vendored cookie.js (Auth.js v5), the cookie package (next-auth v4 under
+// the Pages Router: req.cookies) and @edge-runtime/cookies (next-auth v4
+// under the App Router: cookies(), NextRequest.cookies). Headers come as
+// base64 and are read as Latin-1, as Node.js reads header bytes; each goes
+// through Headers first, as a request's does. Not exported by @auth/core,
+// its parser and SessionStore are imported by path.
+async function cookies(input) {
+  const { RequestCookies } = await import("@edge-runtime/cookies")
+  const { default: cookiePkg } = await import("cookie")
+  const vendored = await import(new URL("./node_modules/@auth/core/lib/vendored/cookie.js", import.meta.url))
+  const { SessionStore } = await import(new URL("./node_modules/@auth/core/lib/utils/cookie.js", import.meta.url))
+  const quiet = { debug() {}, warn() {}, error() {} }
+  const read = (parsed) => new SessionStore({ name: input.name, options: {} }, parsed, quiet).value || null
+  const results = (input.headers ?? []).map((b64) => {
+    let header
+    try {
+      header = new Headers({ cookie: Buffer.from(b64, "base64").toString("latin1") }).get("cookie") ?? ""
+    } catch (e) {
+      return { invalid: String(e?.message ?? e) }
+    }
+    const app = new RequestCookies(new Headers({ cookie: header }))
+    return {
+      authjs: read(vendored.parse(header)),
+      pages: read(cookiePkg.parse(header)),
+      app: read(Object.fromEntries(app.getAll().map((c) => [c.name, c.value]))),
+    }
+  })
+  return { results }
+}
+
 // ---- main ---------------------------------------------------------------
 
 async function main() {
@@ -282,9 +316,10 @@ async function main() {
   if (command === "schema") {
     return { postgres: schemaSQL("postgres"), sqlite: schemaSQL("sqlite") }
   }
+  if (command === "cookies") return cookies(input)
   const handlers = { signin, session, signout }
   if (command !== "migrate" && !handlers[command]) {
-    throw new Error(`usage: node authjs.mjs signin|session|signout|schema|migrate < input.json`)
+    throw new Error(`usage: node authjs.mjs signin|session|signout|cookies|schema|migrate < input.json`)
   }
   const db = await openDatabase(input)
   try {

@@ -50,7 +50,7 @@ func requireAuthjs(t *testing.T) {
 	if _, err := exec.LookPath("node"); err != nil {
 		miss("node is not installed")
 	}
-	for _, p := range []string{"@auth/core", "@auth/pg-adapter", "@auth/kysely-adapter", "better-sqlite3"} {
+	for _, p := range []string{"@auth/core", "@auth/pg-adapter", "@auth/kysely-adapter", "better-sqlite3", "@edge-runtime/cookies", "cookie"} {
 		if _, err := os.Stat(filepath.Join("node_modules", p, "package.json")); err != nil {
 			miss("interop/node_modules/" + p + " is missing")
 		}

@@ -3,9 +3,10 @@ package session
 import (
 	"iter"
 	"net/http"
-	"sort"
+	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -40,6 +41,7 @@ const (
 	cookieNameV4 = "next-auth.session-token"
 	cookieNameV5 = "authjs.session-token"
 	securePrefix = "__Secure-"
+	hostPrefix   = "__Host-"
 )
 
 // CookieName returns the name of the session cookie for a request: the
@@ -61,66 +63,113 @@ func (m *Manager) secure(r *http.Request) bool {
 	return r.TLS != nil
 }
 
-// readCookie returns the session cookie's value as Auth.js reads it: the
-// Cookie header parsed as its vendored cookie.parse does (the first of a
-// repeated name wins, even when empty; names and values trimmed of spaces
-// and tabs; values percent-decoded, quotes kept), then every cookie whose
-// name starts with the cookie name and whose value is not empty, sorted by
-// the number after the last dot and joined. Database sessions never write
-// chunks, but leftovers of a JWT setup may be present. present reports
-// whether any such cookie was sent.
+// readCookie returns the session cookie's value as Auth.js reads it from
+// the cookies it writes itself: the cookie name, or its chunks name.0,
+// name.1, ... joined in the order of their numbers, values trimmed of
+// spaces and tabs and percent-decoded, empty chunks skipped. Database
+// sessions never write chunks, but leftovers of a JWT setup may be
+// present. present reports whether any such cookie was sent.
+//
+// It reads less than Auth.js where that keeps Go from ever acting as a
+// different user than the Next.js side, whichever parser it uses
+// (Auth.js's own and the cookie package keep the first of a repeated
+// name, Next.js's App Router keeps the last):
+//   - a name sent twice with different values is no session and reads as
+//     absent, so that nothing is cleared and nothing is looked up;
+//   - only the name itself and its chunks count, not every cookie whose
+//     name starts with it (a cookie "sidebar" is no part of "sid");
+//   - the name together with chunks, more than maxSessionChunks chunks, or
+//     more than maxCookieLen bytes of them read as present but no token.
+//
+// Its cost is that of one pass over the header: it keeps nothing of the
+// cookies that are not the session cookie's, and at most maxSessionChunks
+// of those that are.
 func readCookie(r *http.Request, name string) (value string, present bool) {
-	type chunk struct {
-		name, value string
-	}
-	var chunks []chunk
-	for k, v := range sessionCookies(r, name) {
+	// vals[0] is the name itself, vals[i+1] its chunk i.
+	var vals [maxSessionChunks + 1]string
+	var seen [maxSessionChunks + 1]bool
+	total, nonEmpty := 0, 0
+	for c := range sessionCookies(r, name) {
 		present = true
-		v = decodeURIComponent(v)
-		if v != "" {
-			chunks = append(chunks, chunk{k, v})
+		if c.chunk >= maxSessionChunks {
+			return "", true
+		}
+		i := c.chunk + 1
+		if seen[i] {
+			if vals[i] != c.value {
+				return "", false
+			}
+			continue
+		}
+		seen[i], vals[i] = true, c.value
+		if c.value != "" {
+			nonEmpty++
+			if total += len(c.value); total > maxCookieLen {
+				return "", true // no token is that long
+			}
 		}
 	}
-	switch len(chunks) {
-	case 0:
+	// Auth.js would join the name with chunks in an order JavaScript's
+	// sort leaves to the engine; it never writes both.
+	if vals[0] != "" && nonEmpty > 1 {
 		return "", present
-	case 1:
-		return chunks[0].value, true
 	}
-	sort.SliceStable(chunks, func(i, j int) bool {
-		a, aok := jsParseInt(suffix(chunks[i].name))
-		b, bok := jsParseInt(suffix(chunks[j].name))
-		// JavaScript's comparator gives NaN for a name without a number,
-		// which sort treats as equal.
-		return aok && bok && a < b
-	})
+	if vals[0] != "" {
+		return decodeURIComponent(vals[0]), true
+	}
 	var sb strings.Builder
-	for _, c := range chunks {
-		sb.WriteString(c.value)
-		if sb.Len() > maxCookieLen {
-			break
+	for _, v := range vals[1:] {
+		if v != "" {
+			sb.WriteString(decodeURIComponent(v))
 		}
 	}
-	return sb.String(), true
+	return sb.String(), present
 }
 
-// sessionCookies yields the name and raw value of every cookie in the
-// request's Cookie headers whose name starts with name, as Auth.js's
-// vendored cookie.parse splits them: parts cut at ";" and "=", names and
-// values trimmed of spaces and tabs, the first of a repeated name only
-// (even when its value is empty).
-func sessionCookies(r *http.Request, name string) iter.Seq2[string, string] {
-	return func(yield func(string, string) bool) {
-		seen := map[string]bool{}
+// signOutTokens returns the tokens a sign-out deletes: the one readCookie
+// reads or, when the name was sent with different values, each of them
+// (at most maxClearedCookies). present says whether any cookie of the
+// session cookie's names was sent.
+func signOutTokens(r *http.Request, name string) (tokens []string, present bool) {
+	if v, present := readCookie(r, name); present {
+		return []string{v}, true
+	}
+	for c := range sessionCookies(r, name) {
+		present = true
+		if c.chunk < 0 && c.value != "" && len(tokens) < maxClearedCookies {
+			if v := decodeURIComponent(c.value); !slices.Contains(tokens, v) {
+				tokens = append(tokens, v)
+			}
+		}
+	}
+	return tokens, present
+}
+
+// sessionCookie is one cookie of the session cookie's names.
+type sessionCookie struct {
+	name  string // as sent, trimmed
+	chunk int    // -1 for the name itself, else i of name.i
+	value string // raw, trimmed of spaces and tabs
+}
+
+// sessionCookies yields the cookies in the request's Cookie headers that
+// are the session cookie or a chunk of it, split as every parser Next.js
+// or Auth.js uses splits them: parts cut at ";" and at their first "=",
+// parts without "=" skipped. Names are trimmed of every space any of them
+// trims (JavaScript's trim on a Latin-1 header), so that a name they may
+// read as the cookie's is never missed; values of spaces and tabs, as
+// Auth.js does.
+func sessionCookies(r *http.Request, name string) iter.Seq[sessionCookie] {
+	return func(yield func(sessionCookie) bool) {
 		for _, line := range r.Header.Values("Cookie") {
 			for part := range strings.SplitSeq(line, ";") {
 				k, v, ok := strings.Cut(part, "=")
-				k = strings.Trim(k, " \t")
-				if !ok || seen[k] {
+				if !ok {
 					continue
 				}
-				seen[k] = true
-				if strings.HasPrefix(k, name) && !yield(k, strings.Trim(v, " \t")) {
+				k = trimJSSpace(k)
+				chunk, ok := chunkNumber(k, name)
+				if ok && !yield(sessionCookie{k, chunk, strings.Trim(v, " \t")}) {
 					return
 				}
 			}
@@ -128,19 +177,66 @@ func sessionCookies(r *http.Request, name string) iter.Seq2[string, string] {
 	}
 }
 
+// maxSessionChunks bounds the chunks read: Auth.js cuts a cookie into
+// chunks of 3,936 bytes, so a token of maxCookieLen bytes never needs
+// more than two, and a browser keeps about 180 cookies a site.
+const maxSessionChunks = 64
+
+// chunkNumber says whether k is name (chunk -1) or one of its chunks as
+// Auth.js names them, name.0, name.1, ... (chunk 0, 1, ...).
+func chunkNumber(k, name string) (chunk int, ok bool) {
+	if !strings.HasPrefix(k, name) {
+		return 0, false
+	}
+	s := k[len(name):]
+	if s == "" {
+		return -1, true
+	}
+	if len(s) < 2 || s[0] != '.' || len(s) > 5 || (s[1] == '0' && len(s) > 2) {
+		return 0, false
+	}
+	for _, c := range []byte(s[1:]) {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		chunk = chunk*10 + int(c-'0')
+	}
+	return chunk, true
+}
+
+// trimJSSpace trims what JavaScript's String.prototype.trim trims, read
+// as Latin-1 (as Node.js decodes header bytes: tab, line feed, vertical
+// tab, form feed, carriage return, space, and the no-break space 0xA0) or
+// as UTF-8 (Unicode spaces and U+FEFF).
+func trimJSSpace(s string) string {
+	for s != "" {
+		if r, n := utf8.DecodeRuneInString(s); n > 1 && isJSSpace(r) {
+			s = s[n:]
+		} else if isJSSpaceByte(s[0]) {
+			s = s[1:]
+		} else {
+			break
+		}
+	}
+	for s != "" {
+		if r, n := utf8.DecodeLastRuneInString(s); n > 1 && isJSSpace(r) {
+			s = s[:len(s)-n]
+		} else if isJSSpaceByte(s[len(s)-1]) {
+			s = s[:len(s)-1]
+		} else {
+			break
+		}
+	}
+	return s
+}
+
+func isJSSpaceByte(c byte) bool { return c == ' ' || (c >= '\t' && c <= '\r') || c == 0xA0 }
+
+func isJSSpace(r rune) bool { return r == '\uFEFF' || unicode.IsSpace(r) }
+
 // maxCookieLen bounds what is joined from chunks; anything longer cannot be
 // a token.
 const maxCookieLen = 4096
-
-func suffix(name string) string {
-	if i := strings.LastIndexByte(name, '.'); i >= 0 {
-		if s := name[i+1:]; s != "" {
-			return s
-		}
-		return "0" // JavaScript's name.split(".").pop() || "0"
-	}
-	return name
-}
 
 // decodeURIComponent decodes a cookie value as cookie.js's decode does
 // with JavaScript's decodeURIComponent: a value with a malformed escape,
@@ -181,27 +277,6 @@ func unhex(c byte) byte {
 	return c - '0'
 }
 
-// jsParseInt mimics JavaScript's parseInt(s, 10) for what it needs: leading
-// spaces, an optional sign, then digits; ok is false where it gives NaN.
-func jsParseInt(s string) (n int64, ok bool) {
-	s = strings.TrimLeft(s, " \t\n\r\f\v")
-	neg := false
-	if s != "" && (s[0] == '-' || s[0] == '+') {
-		neg = s[0] == '-'
-		s = s[1:]
-	}
-	for i := 0; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-		ok = true
-		if n < 1e15 {
-			n = n*10 + int64(s[i]-'0')
-		}
-	}
-	if neg {
-		n = -n
-	}
-	return n, ok
-}
-
 // cookie returns a session cookie with NextAuth's attributes: HttpOnly,
 // Path=/, SameSite=Lax, and Secure with the __Secure- prefix.
 func (m *Manager) cookie(r *http.Request, name, value string) *http.Cookie {
@@ -233,8 +308,9 @@ func (m *Manager) setCookieFormats() [2]setCookieFormat {
 
 // setCookie writes the session cookie, expiring with the session.
 func (m *Manager) setCookie(w http.ResponseWriter, r *http.Request, token string, expires time.Time) {
+	h := w.Header()
+	keepFromSharedCaches(h)
 	if v := m.setCookieValue(r, token, expires); v != "" {
-		h := w.Header()
 		h["Set-Cookie"] = append(h["Set-Cookie"], v)
 	}
 }
@@ -258,6 +334,26 @@ func (m *Manager) setCookieValue(r *http.Request, token string, expires time.Tim
 	return cookie.String()
 }
 
+// keepFromSharedCaches marks a response that sets or clears the session
+// cookie as private, unless a Cache-Control is already there, and as
+// varying with the Cookie header: a shared cache (a CDN, a proxy) that
+// stored it would hand one user's session, or a sign-out, to the next
+// visitor. The handler runs after this and may still set its own
+// Cache-Control.
+func keepFromSharedCaches(h http.Header) {
+	if h.Get("Cache-Control") == "" {
+		h.Set("Cache-Control", "private")
+	}
+	for _, v := range h.Values("Vary") {
+		for f := range strings.SplitSeq(v, ",") {
+			if f = strings.TrimSpace(f); f == "*" || strings.EqualFold(f, "Cookie") {
+				return
+			}
+		}
+	}
+	h.Add("Vary", "Cookie")
+}
+
 // maxClearedCookies bounds the Set-Cookie headers one response sends to
 // clear chunks; a request may carry thousands of cookies.
 const maxClearedCookies = 16
@@ -266,19 +362,24 @@ const maxClearedCookies = 16
 // of it the request carried, as Auth.js's SessionStore.clean does:
 // leftover chunks would otherwise be joined to every later session cookie.
 // With keepBase, only the chunks go (the base name is about to be set).
+// Cookies whose names merely start with the name are the application's,
+// and are left alone.
 func (m *Manager) clearCookie(w http.ResponseWriter, r *http.Request, keepBase bool) {
 	name := m.CookieName(r)
 	var names []string
 	if !keepBase {
 		names = append(names, name)
 	}
-	for k := range sessionCookies(r, name) {
+	for c := range sessionCookies(r, name) {
 		if len(names) == maxClearedCookies {
 			break
 		}
-		if k != name {
-			names = append(names, k)
+		if c.chunk >= 0 && !slices.Contains(names, c.name) {
+			names = append(names, c.name)
 		}
+	}
+	if len(names) > 0 {
+		keepFromSharedCaches(w.Header())
 	}
 	for _, n := range names {
 		c := m.cookie(r, n, "")

@@ -132,25 +132,115 @@ func TestChunkedCookie(t *testing.T) {
 	}
 }
 
-func TestDuplicateCookieFirstWins(t *testing.T) {
+// A name sent twice with different values (a browser sends both when
+// their Domain or Path differ, and a sibling subdomain can plant one) is
+// read differently by the Next.js side's parsers: Auth.js and the Pages
+// Router keep the first, the App Router the last. Go reads no session
+// then, asks the database nothing and clears nothing, so that it never
+// acts as another user than Next.js does. The same cookie twice is read.
+func TestRepeatedCookieName(t *testing.T) {
 	e := newEnv(t, session.Config{})
 	bob := e.newUser("Bob", "bob@example.com")
 	ada := e.login(e.user.ID)
 	bobs := e.login(bob.ID)
-
-	sn, _ := e.serve(request("http://example.com/", ada, bobs))
-	if !sn.ok || sn.u.ID != e.user.ID {
-		t.Errorf("first cookie Ada's: got user %q (ok=%v), want %q", sn.u.ID, sn.ok, e.user.ID)
-	}
-	sn, _ = e.serve(request("http://example.com/", bobs, ada))
-	if !sn.ok || sn.u.ID != bob.ID {
-		t.Errorf("first cookie Bob's: got user %q (ok=%v), want %q", sn.u.ID, sn.ok, bob.ID)
-	}
-	// A first cookie naming no session is not skipped for the second.
 	missing, _ := session.NewUUIDToken()
-	sn, _ = e.serve(request("http://example.com/", &http.Cookie{Name: ada.Name, Value: missing}, ada))
-	if sn.ok {
-		t.Error("a second cookie of the same name was used")
+	name := ada.Name
+	for _, tc := range []struct {
+		name   string
+		header []string
+	}{
+		{"Ada's then Bob's", []string{name + "=" + ada.Value + "; " + name + "=" + bobs.Value}},
+		{"Bob's then Ada's", []string{name + "=" + bobs.Value + "; " + name + "=" + ada.Value}},
+		{"in two header lines", []string{name + "=" + ada.Value, name + "=" + bobs.Value}},
+		{"no session first", []string{name + "=" + missing + "; " + name + "=" + ada.Value}},
+		{"empty first", []string{name + "=; " + name + "=" + ada.Value}},
+		{"empty last", []string{name + "=" + ada.Value + "; " + name + "="}},
+		{"name padded with a no-break space", []string{name + "=" + ada.Value + "; \u00a0" + name + "=" + bobs.Value}},
+		{"name padded with a Latin-1 no-break space", []string{name + "=" + ada.Value + "; \xa0" + name + "=" + bobs.Value}},
+		{"chunk twice", []string{name + ".0=" + ada.Value[:10] + "; " + name + ".0=" + bobs.Value[:10] + "; " + name + ".1=" + ada.Value[10:]}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e.a.reset()
+			r := request("http://example.com/")
+			r.Header["Cookie"] = tc.header
+			sn, w := e.serve(r)
+			if !sn.called || sn.ok {
+				t.Errorf("called %v, signed in %v as %q; want no session", sn.called, sn.ok, sn.u.Email)
+			}
+			if n := e.a.total(); n != 0 {
+				t.Errorf("%d store calls, want none", n)
+			}
+			if h := w.Result().Header.Values("Set-Cookie"); len(h) != 0 {
+				t.Errorf("Set-Cookie %v, want nothing cleared", h)
+			}
+		})
+	}
+	r := request("http://example.com/")
+	r.Header["Cookie"] = []string{name + "=" + ada.Value + "; " + name + "=" + ada.Value, name + "=" + ada.Value}
+	if sn, _ := e.serve(r); !sn.ok || sn.u.ID != e.user.ID {
+		t.Errorf("the same cookie three times: signed in %v as %q, want Ada", sn.ok, sn.u.Email)
+	}
+
+	// Sign-out deletes every session the name was sent with: a planted
+	// cookie must not keep the real session alive.
+	r = request("http://example.com/logout")
+	r.Header.Set("Cookie", name+"="+bobs.Value+"; "+name+"="+ada.Value)
+	w := httptest.NewRecorder()
+	if err := e.m.Destroy(r.Context(), w, r); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.rowCount(); n != 0 {
+		t.Errorf("%d sessions left after sign-out, want 0", n)
+	}
+	checkCleared(t, oneCookie(t, w), name, false)
+}
+
+// A custom cookie name reads and clears only itself and its chunks
+// (name.0, name.1, ...), never an application's cookie whose name starts
+// with it.
+func TestCustomNamePrefix(t *testing.T) {
+	e := newEnv(t, session.Config{CookieName: "sid"})
+	tok := e.login(e.user.ID).Value
+	others := []string{"sidebar=open", "sid.x=1", "sid.=2", "sid.01=3", "sid_theme=dark", "sid-=4", "sidebar.0=5"}
+	for _, tc := range []struct {
+		name, header string
+	}{
+		{"after", "sid=" + tok + "; " + strings.Join(others, "; ")},
+		{"before", strings.Join(others, "; ") + "; sid=" + tok},
+		{"chunks", strings.Join(others, "; ") + "; sid.1=" + tok[10:] + "; sid.0=" + tok[:10]},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := request("http://example.com/")
+			r.Header.Set("Cookie", tc.header)
+			sn, w := e.serve(r)
+			if !sn.ok || sn.s.Token != tok {
+				t.Errorf("signed in %v with %q, want the session of %q", sn.ok, sn.s.Token, tok)
+			}
+			for _, c := range setCookies(t, w) {
+				if c.cookie.Name != "sid" && c.cookie.Name != "sid.0" && c.cookie.Name != "sid.1" {
+					t.Errorf("Set-Cookie %s", c.raw)
+				}
+			}
+		})
+	}
+
+	// No session, and sign-out: only sid and its chunks are cleared.
+	header := strings.Join(others, "; ") + "; sid=00000000-0000-4000-8000-000000000000; sid.3=x"
+	r := request("http://example.com/")
+	r.Header.Set("Cookie", header)
+	_, w := e.serve(r)
+	w2 := httptest.NewRecorder()
+	if err := e.m.Destroy(r.Context(), w2, r); err != nil {
+		t.Fatal(err)
+	}
+	for _, rec := range []*httptest.ResponseRecorder{w, w2} {
+		cleared := map[string]bool{}
+		for _, c := range setCookies(t, rec) {
+			cleared[c.cookie.Name] = true
+		}
+		if !cleared["sid"] || !cleared["sid.3"] || len(cleared) != 2 {
+			t.Errorf("cleared %v, want sid and sid.3 only", cleared)
+		}
 	}
 }
 
@@ -299,4 +389,37 @@ func TestLeftoverChunksAreCleared(t *testing.T) {
 			t.Errorf("Destroy: leftover chunk %s not cleared", c.Name)
 		}
 	}
+}
+
+// A __Host- name, which browsers refuse to take from a sibling subdomain,
+// is used as it is: Secure, Path=/, no Domain, on http and https alike.
+func TestHostPrefixName(t *testing.T) {
+	const name = "__Host-next-auth.session-token"
+	e := newEnv(t, session.Config{CookieName: name})
+	for _, url := range []string{"http://example.com/", "https://example.com/"} {
+		r := request(url + "login")
+		if got := e.m.CookieName(r); got != name {
+			t.Errorf("%s: CookieName %q, want %q", url, got, name)
+		}
+		c := oneCookie(t, func() *httptest.ResponseRecorder {
+			w := httptest.NewRecorder()
+			if _, err := e.m.Create(r.Context(), w, r, e.user.ID); err != nil {
+				t.Fatal(err)
+			}
+			return w
+		}())
+		checkSessionCookie(t, c, name, true, t0.Add(maxAge))
+		if _, ok := c.attrs["domain"]; ok {
+			t.Errorf("%s: a Domain on a __Host- cookie: %s", url, c.raw)
+		}
+		if sn, _ := e.serve(request(url, c.cookie)); !sn.ok {
+			t.Errorf("%s: the cookie Create set is not read back", url)
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("a __Host- name with a CookieDomain did not panic")
+		}
+	}()
+	session.NewManager(e.a, session.Config{CookieName: name, CookieDomain: "example.com"})
 }

@@ -35,7 +35,11 @@
 // ([CookieV5]), with the __Secure- prefix and the Secure attribute over
 // https, HttpOnly, Path=/ and SameSite=Lax. Chunked cookies (name.0,
 // name.1, left over from a JWT setup) are joined as Auth.js joins them; on
-// https only the __Secure- name is read.
+// https only the __Secure- name is read. Unlike Auth.js, only the name
+// and its chunks count (a cookie "sidebar" is no part of "sid"), and a name
+// sent twice with different values is no session: the Next.js side reads
+// such a header differently depending on its parser, and Go never acts as
+// a different user than Next.js does (see SECURITY.md).
 //
 // # Beyond NextAuth
 //

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Default lifetimes, NextAuth's own.
@@ -39,7 +41,12 @@ type Config struct {
 	// CookieVersion picks the cookie name: CookieV4 (the default) or CookieV5.
 	CookieVersion CookieVersion
 	// CookieName, when set, replaces the version's name (without the
-	// __Secure- prefix, which is added when secure cookies apply).
+	// __Secure- prefix, which is added when secure cookies apply). A name
+	// that starts with __Host- is used as it is, always Secure, with Path=/
+	// and no Domain: browsers then refuse a cookie of that name set by a
+	// sibling subdomain. Give NextAuth the same name
+	// (cookies.sessionToken.name). NewManager panics if it comes with a
+	// CookieDomain, which browsers refuse on such a cookie.
 	CookieName string
 	// Secure says when cookies are secure. Default SecureAuto.
 	Secure SecureMode
@@ -175,6 +182,13 @@ func NewManager(st Store, cfg Config) *Manager {
 		}
 	}
 	m := &Manager{st: st, cfg: cfg, plainName: name, secureName: securePrefix + name}
+	if strings.HasPrefix(name, hostPrefix) {
+		if cfg.CookieDomain != "" {
+			panic("session: a " + hostPrefix + " cookie name cannot have a CookieDomain")
+		}
+		m.cfg.Secure = SecureAlways
+		m.secureName = name
+	}
 	m.setFormats = m.setCookieFormats()
 	if cfg.SweepInterval > 0 {
 		m.stop = make(chan struct{})
@@ -194,13 +208,26 @@ func remoteHost(r *http.Request) string {
 // maxDeviceLen bounds the device metadata stored with a session.
 const maxDeviceLen = 512
 
-// deviceText makes a header value fit to store: valid UTF-8, at most
-// maxDeviceLen bytes.
+// deviceText makes a header value fit to store and to show: valid UTF-8,
+// without control characters (C0, DEL, C1: an ESC, CR or LF would reach
+// a terminal, a log line or a CSV export as it is), bidirectional
+// overrides or line separators, at most maxDeviceLen bytes.
 func deviceText(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == utf8.RuneError || r == '\u2028' || r == '\u2029' ||
+			(r >= '\u202A' && r <= '\u202E') || (r >= '\u2066' && r <= '\u2069') {
+			return -1
+		}
+		return r
+	}, s)
 	if len(s) > maxDeviceLen {
-		s = s[:maxDeviceLen]
+		i := maxDeviceLen
+		for i > 0 && !utf8.RuneStart(s[i]) {
+			i--
+		}
+		s = s[:i]
 	}
-	return strings.ToValidUTF8(s, "")
+	return s
 }
 
 func defaultErrorFunc(w http.ResponseWriter, _ *http.Request, _ error) {
@@ -334,12 +361,16 @@ func (m *Manager) Create(ctx context.Context, w http.ResponseWriter, r *http.Req
 }
 
 // Destroy signs the request out: it deletes its session, if any, and
-// clears the cookie.
+// clears the cookie. A cookie name sent twice with different values, which
+// is no session to read, has each of its sessions deleted: a cookie planted
+// beside the real one must not keep the real session alive.
 func (m *Manager) Destroy(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
-	token, present := readCookie(r, m.CookieName(r))
-	if token != "" && m.cfg.ValidToken(token) {
-		if err := m.st.DeleteSession(ctx, m.stored(token)); err != nil {
-			return fmt.Errorf("session: deleting session: %w", err)
+	tokens, present := signOutTokens(r, m.CookieName(r))
+	for _, token := range tokens {
+		if token != "" && m.cfg.ValidToken(token) {
+			if err := m.st.DeleteSession(ctx, m.stored(token)); err != nil {
+				return fmt.Errorf("session: deleting session: %w", err)
+			}
 		}
 	}
 	if present {

@@ -1097,6 +1097,16 @@ func TestCreateRecordsDevice(t *testing.T) {
 			clientIP: func(r *http.Request) string { return r.Header.Get("X-Real-IP") }, wantUA: "x", wantIP: "198.51.100.9"},
 		{name: "oversized, invalid UTF-8", ua: strings.Repeat("a", 600) + "\xff", remote: "192.0.2.8:1",
 			wantUA: strings.Repeat("a", 512), wantIP: "192.0.2.8"},
+		{name: "oversized, cut inside a character", ua: "a" + strings.Repeat("\u00e9", 300), remote: "192.0.2.8:1",
+			wantUA: "a" + strings.Repeat("\u00e9", 255), wantIP: "192.0.2.8"},
+		// Control characters would reach a terminal, a log line or a CSV
+		// export of the dashboard as they are.
+		{name: "control characters", remote: "192.0.2.9:1",
+			ua:     "Mozilla/5.0\x1b[2J\x1b]0;pwned\x07\r\nX-Admin: yes\x00\x7f\u0085\u009b31m\u202eevil\u2066\u2028end",
+			wantUA: "Mozilla/5.0[2J]0;pwnedX-Admin: yes31mevilend", wantIP: "192.0.2.9"},
+		{name: "control characters in the client address", ua: "x", remote: "10.0.0.1:1",
+			clientIP: func(r *http.Request) string { return "198.51.100.9\r\n\x1b[31m\t" },
+			wantUA:   "x", wantIP: "198.51.100.9[31m"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			m := session.NewManager(st, session.Config{ClientIP: c.clientIP})

@@ -27,13 +27,24 @@ func FromContext(ctx context.Context) (u User, s Session, ok bool) {
 // called: an outage never reads as "signed out".
 func (m *Manager) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r, err := m.load(w, r)
+		r2, err := m.load(w, r)
 		if err != nil {
 			m.cfg.ErrorFunc(w, r, err)
 			return
 		}
-		next.ServeHTTP(w, r)
+		defer removeMultipartFiles(r2, r)
+		next.ServeHTTP(w, r2)
 	})
+}
+
+// removeMultipartFiles removes the temporary files of a multipart form
+// that next parsed on the request's copy: net/http removes only those of
+// the request it passed in (Go issue 58809), so without this any cookie
+// would let an upload fill the disk.
+func removeMultipartFiles(cp, orig *http.Request) {
+	if cp != orig && cp.MultipartForm != nil && cp.MultipartForm != orig.MultipartForm {
+		_ = cp.MultipartForm.RemoveAll()
+	}
 }
 
 // load validates the request's session once, writes the cookie, and

@@ -1,11 +1,15 @@
 package session_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -408,5 +412,147 @@ func TestSessionHandlerImageAndNulls(t *testing.T) {
 	want := `{"user":{"name":null,"email":"x@example.com","image":"https://example.com/a.png"},"expires":"2025-03-31T12:00:00.250Z"}`
 	if got := strings.TrimSpace(w.Body.String()); got != want {
 		t.Errorf("body\n%s\nwant\n%s", got, want)
+	}
+}
+
+// A response that sets or clears the session cookie is kept from shared
+// caches (Cache-Control: private, Vary: Cookie): a CDN that stored one
+// would hand a user's session, or a sign-out, to the next visitor. A
+// Cache-Control set before the middleware, or by the handler, is kept.
+func TestSessionResponsesNotShared(t *testing.T) {
+	e := newEnv(t, session.Config{})
+	c := e.login(e.user.ID)
+	private := func(t *testing.T, what string, h http.Header, cacheControl string) {
+		t.Helper()
+		if got := h.Get("Cache-Control"); got != cacheControl {
+			t.Errorf("%s: Cache-Control %q, want %q", what, got, cacheControl)
+		}
+		vary := strings.ToLower(strings.Join(h.Values("Vary"), ","))
+		if !strings.Contains(vary, "cookie") {
+			t.Errorf("%s: Vary %q, want Cookie in it", what, vary)
+		}
+		if strings.Count(vary, "cookie") > 1 {
+			t.Errorf("%s: Vary %q names Cookie twice", what, vary)
+		}
+	}
+	handler := func(cacheControl string) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if cacheControl != "" {
+				w.Header().Set("Cache-Control", cacheControl)
+			}
+			w.Write([]byte("hello"))
+		})
+	}
+
+	w := httptest.NewRecorder()
+	e.m.Middleware(handler("")).ServeHTTP(w, request("http://example.com/", c))
+	private(t, "signed in", w.Header(), "private")
+
+	w = httptest.NewRecorder()
+	e.m.Middleware(handler("no-store")).ServeHTTP(w, request("http://example.com/", c))
+	private(t, "handler's own Cache-Control", w.Header(), "no-store")
+
+	w = httptest.NewRecorder()
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("Vary", "Accept-Encoding, cookie")
+	e.m.Middleware(handler("")).ServeHTTP(w, request("http://example.com/", c))
+	private(t, "upstream headers", w.Header(), "no-cache")
+
+	w = httptest.NewRecorder()
+	e.m.Middleware(handler("")).ServeHTTP(w, request("http://example.com/",
+		&http.Cookie{Name: c.Name, Value: "00000000-0000-4000-8000-000000000000"}))
+	private(t, "cookie cleared", w.Header(), "private")
+
+	w = httptest.NewRecorder()
+	r := request("http://example.com/login")
+	if _, err := e.m.Create(r.Context(), w, r, e.user.ID); err != nil {
+		t.Fatal(err)
+	}
+	private(t, "Create", w.Header(), "private")
+
+	w = httptest.NewRecorder()
+	r = request("http://example.com/logout", c)
+	if err := e.m.Destroy(r.Context(), w, r); err != nil {
+		t.Fatal(err)
+	}
+	private(t, "Destroy", w.Header(), "private")
+
+	// A response without the cookie is the application's to cache.
+	w = httptest.NewRecorder()
+	e.m.Middleware(handler("")).ServeHTTP(w, request("http://example.com/"))
+	if h := w.Header(); h.Get("Cache-Control") != "" || h.Get("Vary") != "" {
+		t.Errorf("no cookie: Cache-Control %q, Vary %q; want neither", h.Get("Cache-Control"), h.Get("Vary"))
+	}
+}
+
+// A handler behind the middleware that parses a multipart upload leaves no
+// temporary files, whatever cookie came with it: net/http removes only
+// those of the request it passed in, not of the copy the middleware
+// hands on.
+func TestMultipartTempFilesRemoved(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp) // os.TempDir, where multipart spools, reads it
+	e := newEnv(t, session.Config{})
+	valid := e.login(e.user.ID)
+
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, err := mw.CreateFormFile("upload", "big.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw.Write(bytes.Repeat([]byte("x"), 2<<20))
+	mw.Close()
+
+	srv := httptest.NewServer(e.m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseMultipartForm(1 << 10); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		if len(r.MultipartForm.File["upload"]) != 1 {
+			http.Error(w, "no file", http.StatusBadRequest)
+		}
+	})))
+	defer srv.Close()
+	for _, tc := range []struct {
+		name   string
+		cookie *http.Cookie
+	}{
+		{"no cookie", nil},
+		{"valid cookie", valid},
+		{"junk cookie", &http.Cookie{Name: valid.Name, Value: "x"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := http.NewRequest("POST", srv.URL, bytes.NewReader(body.Bytes()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Header.Set("Content-Type", mw.FormDataContentType())
+			if tc.cookie != nil {
+				r.AddCookie(tc.cookie)
+			}
+			res, err := srv.Client().Do(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			msg, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK {
+				t.Fatalf("status %d: %s", res.StatusCode, msg)
+			}
+			// The server finishes the request (and removes what it
+			// removes) after the response is sent.
+			var left []string
+			for range 100 {
+				left, _ = filepath.Glob(filepath.Join(tmp, "multipart-*"))
+				if len(left) == 0 {
+					break
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			if len(left) != 0 {
+				t.Errorf("temporary files left: %v", left)
+			}
+		})
 	}
 }

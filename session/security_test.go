@@ -368,13 +368,27 @@ func badInputs() []badInput {
 			return cookieReq(v4 + "=" + strings.ToUpper(k))(k)
 		}, queries: 1},
 
-		// Duplicates: the first cookie of a name wins, even empty, as in
-		// Auth.js.
+		// A name sent twice with different values: Auth.js keeps the first,
+		// Next.js's App Router the last. No session, no query.
 		{name: "duplicate, garbage first", build: cookieReq(v4 + "=garbage; " + v4 + "=KNOWN")},
-		{name: "duplicate, valid first", build: cookieReq(v4 + "=KNOWN; " + v4 + "=garbage"), queries: 1, session: true},
+		{name: "duplicate, valid first", build: cookieReq(v4 + "=KNOWN; " + v4 + "=garbage")},
+		{name: "duplicate, other token last", build: cookieReq(v4 + "=KNOWN; " + v4 + "=00000000-0000-4000-8000-000000000000")},
 		{name: "duplicate across headers, garbage first", build: cookieReq(v4+"=garbage", v4+"=KNOWN")},
 		{name: "duplicate, empty first", build: cookieReq(v4 + "=; " + v4 + "=KNOWN")},
+		// A name without "=" is no cookie to Auth.js; the App Router reads
+		// it as "true", which is no token: never another user.
+		{name: "name only after the cookie", build: cookieReq(v4 + "=KNOWN; " + v4), queries: 1, session: true},
+		{name: "duplicate behind a no-break space", build: cookieReq(v4 + "=KNOWN; \u00a0" + v4 + "=garbage")},
+		{name: "duplicate chunk", build: func(k string) *http.Request {
+			return cookieReq(v4 + ".0=" + k[:10] + "; " + v4 + ".0=" + k[10:20] + "; " + v4 + ".1=" + k[10:])(k)
+		}},
+		{name: "same cookie twice", build: cookieReq(v4+"=KNOWN; "+v4+"=KNOWN", v4+"=KNOWN"), queries: 1, session: true},
 		{name: "chunks with the whole name too", build: cookieReq(v4 + "=KNOWN; " + v4 + ".0=KNOWN")},
+		{name: "10000 repeats of one chunk", build: cookieReq(strings.Repeat(v4+".3=x; ", 10000))},
+		{name: "chunk 64", build: cookieReq(v4 + ".64=KNOWN")},
+
+		// Names that start with the cookie name but are no chunk of it.
+		{name: "longer name beside the cookie", build: cookieReq(v4 + "s=garbage; " + v4 + "=KNOWN; " + v4 + ".x=1"), queries: 1, session: true},
 
 		// Other names and places: never read.
 		{name: "v5 name on a v4 manager", build: cookieReq(v5 + "=KNOWN")},

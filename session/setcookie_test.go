@@ -42,6 +42,7 @@ func TestSetCookieMatchesNetHTTP(t *testing.T) {
 		{}, {Secure: SecureAlways}, {CookieVersion: CookieV5}, {CookieDomain: "example.com"},
 		{CookieDomain: ".example.com"}, {CookieDomain: "bad domain;x"}, {CookieDomain: "127.0.0.1"},
 		{CookieDomain: "::1"}, {CookieName: "sid"}, {CookieName: "bad name"}, {CookieName: "a;b=c"},
+		{CookieName: "__Host-sid"}, {CookieName: "__Host-sid", Secure: SecureNever},
 	}
 	plain := httptest.NewRequest(http.MethodGet, "/", nil)
 	tlsReq := httptest.NewRequest(http.MethodGet, "https://example.com/", nil)

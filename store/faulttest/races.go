@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -36,6 +37,10 @@ type RacesConfig struct {
 //   - Revoke: the same load with a Revoke in the middle: once Revoke has
 //     returned, no request that starts accepts the token, and no
 //     concurrent extension brings the row back.
+//   - RevokeMidRead: a revoke that lands between a request's lookup and
+//     its extension: the request is refused and the row stays gone. A
+//     request that needs no extension was served by its lookup: the
+//     revoke takes effect from the next one.
 //   - CreateSweep: Goroutines x Requests sign-ins while a sweeper deletes
 //     expired rows in small batches: every live session survives, those
 //     expiring exactly now included; every expired one goes. Sessions are
@@ -43,6 +48,7 @@ type RacesConfig struct {
 func RunRaces(t *testing.T, cfg RacesConfig) {
 	t.Run("Extend", func(t *testing.T) { raceExtend(t, cfg.New(t)) })
 	t.Run("Revoke", func(t *testing.T) { raceRevoke(t, cfg.New(t)) })
+	t.Run("RevokeMidRead", func(t *testing.T) { raceRevokeMidRead(t, cfg.New(t)) })
 	t.Run("CreateSweep", func(t *testing.T) { raceCreateSweep(t, cfg.New(t)) })
 }
 
@@ -209,6 +215,53 @@ func raceRevoke(t *testing.T, a session.Adapter) {
 		t.Errorf("revoked token: status %d", code)
 	}
 	t.Logf("%d accepted before the revoke took effect, %d refused", accepted.Load(), refused.Load())
+}
+
+// revokeAfterRead deletes a session right after GetSessionAndUser has
+// read it, as a Revoke on another instance would between a request's
+// lookup and its extension.
+type revokeAfterRead struct {
+	session.Adapter
+	token string
+}
+
+func (r *revokeAfterRead) GetSessionAndUser(ctx context.Context, token string) (session.Session, session.User, error) {
+	s, u, err := r.Adapter.GetSessionAndUser(ctx, token)
+	if err == nil && token == r.token {
+		if err := r.Adapter.DeleteSession(ctx, token); err != nil {
+			return s, u, fmt.Errorf("revoking in between: %w", err)
+		}
+	}
+	return s, u, err
+}
+
+func raceRevokeMidRead(t *testing.T, a session.Adapter) {
+	clk := newClock(t0)
+	for _, tc := range []struct {
+		name      string
+		updateAge time.Duration
+		want      int
+	}{
+		{"due for extension", session.UpdateAlways, http.StatusUnauthorized},
+		{"not due", 0, http.StatusOK},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := session.NewManager(a, session.Config{Now: clk.now, UpdateAge: tc.updateAge})
+			c, s := signIn(t, m, a, "midread-"+strings.ReplaceAll(tc.name, " ", "-")+"@example.com")
+			clk.add(time.Minute)
+			h := session.NewManager(&revokeAfterRead{a, s.Token}, session.Config{Now: clk.now, UpdateAge: tc.updateAge}).
+				RequireSession(http.HandlerFunc(ok))
+			if code := get(h, c); code != tc.want {
+				t.Errorf("revoked between lookup and extension: status %d, want %d", code, tc.want)
+			}
+			if _, _, err := a.GetSessionAndUser(t.Context(), s.Token); !errors.Is(err, session.ErrNotFound) {
+				t.Errorf("the revoked row is back: %v", err)
+			}
+			if code := get(h, c); code != http.StatusUnauthorized {
+				t.Errorf("the next request: status %d, want 401", code)
+			}
+		})
+	}
 }
 
 func raceCreateSweep(t *testing.T, a session.Adapter) {

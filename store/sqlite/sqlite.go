@@ -35,9 +35,13 @@ func New(db *sqlx.DB, f adapter.Flavour) *Store {
 // Open opens the SQLite file at path the way sessions want it: WAL
 // journal (readers never wait for the writer), a BusyTimeout, foreign
 // keys on, and transactions that take the write lock when they begin. The
-// file is created if missing; call CreateSchema to create the tables.
+// file is created if missing, with FileMode (owner only); call
+// CreateSchema to create the tables.
 func Open(path string, f adapter.Flavour) (*Store, error) {
 	if err := f.Check(adapter.SQLite); err != nil {
+		return nil, err
+	}
+	if err := createFile(path); err != nil {
 		return nil, err
 	}
 	db, err := sqlx.Open("sqlite3", DSN(path))
