@@ -32,7 +32,8 @@ passes() {
   : > "$out/$name.txt"
   for i in $(seq "$n"); do
     echo "# pass $i $(date -u +%T) load: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$out/$name.txt"
-    "$bin" -test.run '^$' -test.bench "$re" -test.timeout 60m "$@" | tee -a "$out/$name.txt"
+    "$bin" -test.run '^$' -test.bench "$re" -test.timeout 60m "$@" | tee -a "$out/$name.txt" ||
+      echo "# pass $i FAILED (see above); the other passes go on" | tee -a "$out/$name.txt"
   done
 }
 for part in $parts; do
@@ -58,8 +59,9 @@ for part in $parts; do
     for i in $(seq "$passes"); do
       echo "# pass $i $(date -u +%T) load: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$out/before.txt"
       (cd "$src/bench" && "$src/before.test" -test.run '^$' -test.bench "$re" -test.benchtime 1s) |
-        sed 's/impl=ours/impl=before/' | tee -a "$out/before.txt"
-      "$bin" -test.run '^$' -test.bench "$re" -test.benchtime 1s | sed 's/impl=ours/impl=after/' | tee -a "$out/before.txt"
+        sed 's/impl=ours/impl=before/' | tee -a "$out/before.txt" || echo "# FAILED" >> "$out/before.txt"
+      "$bin" -test.run '^$' -test.bench "$re" -test.benchtime 1s | sed 's/impl=ours/impl=after/' |
+        tee -a "$out/before.txt" || echo "# FAILED" >> "$out/before.txt"
     done
     "$BENCHSTAT" -col /impl "$out/before.txt" > "$out/before.benchstat.txt" ;;
   sweep)
