@@ -254,6 +254,7 @@ async function session(input, ctx) {
   return {
     status: r.status,
     body: r.json === undefined ? null : r.json,
+    text: r.text,
     setCookie: r.setCookie,
     cookies: r.setCookie.map(parseSetCookie),
     headers: r.headers,

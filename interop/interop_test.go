@@ -51,11 +51,16 @@ func TestAuthjsSessionInGo(t *testing.T) {
 				t.Errorf("Go wrote a session not due for update: %s -> %s", before.raw, after.raw)
 			}
 
-			// Go's SessionHandler answers as Auth.js's /session does.
-			jsBody := js.session(t, in.cookieHeader()).session(t)
-			goB := goBody(t, m, httpURL, in.cookieHeader())
+			// Go's SessionHandler answers as Auth.js's /session does,
+			// byte for byte.
+			jsRes := js.session(t, in.cookieHeader())
+			jsBody := jsRes.session(t)
+			goB, goRaw := goBody(t, m, httpURL, in.cookieHeader())
 			if jsBody == nil || !reflect.DeepEqual(jsBody, goB) {
 				t.Errorf("/session bodies differ:\nAuth.js %s\nGo      %s", mustJSON(jsBody), mustJSON(goB))
+			}
+			if goRaw != jsRes.Text {
+				t.Errorf("/session bytes differ:\nAuth.js %q\nGo      %q", jsRes.Text, goRaw)
 			}
 		})
 

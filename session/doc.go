@@ -4,20 +4,35 @@
 // can read, extend, revoke and count.
 //
 // The package holds the types ([User], [Account], [Session],
-// [VerificationToken]), the [Adapter] interface that stores implement
-// (github.com/nextsession/nextsession/store/postgres and .../store/sqlite),
-// and the [Manager], which applies NextAuth's rules. It imports no SQL
-// driver.
+// [VerificationToken]), the interfaces stores implement, and the
+// [Manager], which applies NextAuth's rules. It imports no SQL driver.
+//
+// # Stores
+//
+// A Manager needs a [Store]: the four session methods of an Auth.js
+// adapter (CreateSession, GetSessionAndUser, UpdateSession,
+// DeleteSession). Listing, per-user revocation, counting and sweeping are
+// optional abilities ([SessionLister], [UserSessionDeleter],
+// [ActiveCounter], [ExpiredDeleter]) that the Manager finds by type
+// assertion; a Manager method whose store lacks one returns an error
+// wrapping errors.ErrUnsupported. [Adapter] is all of it plus Auth.js's
+// user, account and verification-token methods: what the stores of this
+// module implement (github.com/nextsession/nextsession/store/postgres,
+// .../store/sqlite, and .../store/memory, which needs no database) and
+// what adapter/adaptertest checks.
 //
 // # Use
 //
-//	st := postgres.New(db, adapter.Prisma)          // the tables NextAuth made
+//	st, err := postgres.Open(dsn, adapter.Prisma)  // the tables NextAuth made
 //	m := session.NewManager(st, session.Config{})   // NextAuth's defaults
 //	http.ListenAndServe(addr, m.Middleware(mux))    // every request carries its session
 //
 // In a handler, [FromContext] returns the user and session; after the
-// app's own login [Manager.Create] starts a session NextAuth accepts, and
-// [Manager.Destroy] signs out. [Manager.CountActive] is the admin's
+// app's own login [Manager.Create] starts a session NextAuth accepts and
+// sets its cookie, and [Manager.Destroy] signs out. Without HTTP (a JSON
+// login API, a CLI, a test), [Manager.Start] returns the new session's
+// token, [Manager.SetCookie] hands it to a browser, and
+// [Manager.Validate] reads it back. [Manager.CountActive] is the admin's
 // "Active Sessions".
 //
 // # NextAuth's rules
@@ -29,6 +44,9 @@
 // (UpdateAge defaults to 24 hours, so at most one write a day per
 // session), and the cookie is set again with that expiry on every valid
 // read. Sign-in makes a new random UUID token; sign-out deletes the row.
+// [NextAuthLifetimes] reads a NextAuth config's maxAge and updateAge
+// seconds with NextAuth's meaning (its updateAge 0 is every request,
+// where Config's zero is the default).
 //
 // The cookie is next-auth.session-token ([CookieV4], the default, because
 // `npm install next-auth` installs v4) or authjs.session-token
@@ -58,5 +76,23 @@
 // taken for "signed out": [Manager.Middleware] hands it to
 // [Config.ErrorFunc], which answers 503 by default, and the next request
 // tries the database again. Revocation takes effect on the next request:
-// nothing is cached.
+// nothing is cached, so several Managers on one database (several
+// processes, or a Next.js app beside them) agree at once, except for
+// [Manager.CountActive] with [Config.CountCache], which each answers from
+// its own count for up to that long.
+//
+// A database that accepts connections and then never answers costs a
+// request at most [Config.Timeout] (5 seconds by default, or the request's
+// own deadline when earlier), even where the driver does not give up when
+// its context ends; then ErrorFunc answers.
+//
+// # What an operator sees
+//
+// [Config.Logger] (slog.Default() unless set) gets one line for each
+// request the default ErrorFunc answers (method, path, error), each sweep
+// (rows deleted, time taken, or its error) and each revocation; no line
+// holds a token or a cookie. [Config.Events] are hooks for audit and
+// metrics: sign-in, sign-out, revocation, expiry and sweep, each naming a
+// session by its [Session.Handle], never its token. The module
+// examples/metrics feeds them to Prometheus.
 package session

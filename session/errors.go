@@ -3,8 +3,8 @@ package session
 import "errors"
 
 var (
-	// ErrNotFound is returned, wrapped, by Adapter methods when the row asked
-	// for does not exist.
+	// ErrNotFound is returned, wrapped, by Store and Adapter methods when
+	// the row asked for does not exist.
 	ErrNotFound = errors.New("session: not found")
 
 	// ErrUnknownUser is returned when a session is created for a user id that

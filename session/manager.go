@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"reflect"
@@ -25,13 +27,38 @@ const (
 	DefaultSweepBatch = 1000
 )
 
+// NextAuthLifetimes converts NextAuth's session.maxAge and
+// session.updateAge, in seconds as a NextAuth config writes them, to
+// Config.MaxAge and Config.UpdateAge with NextAuth's meaning, so that a
+// config copied over is read as NextAuth reads it:
+//
+//	cfg.MaxAge, cfg.UpdateAge = session.NextAuthLifetimes(30*24*60*60, 0)
+//
+// An updateAge of 0 means "extend on every request" (UpdateAlways), where
+// Config's own zero means the 24-hour default. NextAuth's defaults are
+// 2592000 and 86400. It panics, as a setup mistake, on a maxAge <= 0 (a
+// session that ends as it starts) or a negative updateAge.
+func NextAuthLifetimes(maxAgeSeconds, updateAgeSeconds int) (maxAge, updateAge time.Duration) {
+	const most = math.MaxInt64 / int64(time.Second)
+	if maxAgeSeconds <= 0 || updateAgeSeconds < 0 || int64(maxAgeSeconds) > most || int64(updateAgeSeconds) > most {
+		panic(fmt.Sprintf("session: NextAuthLifetimes(%d, %d): want 0 < maxAge and 0 <= updateAge, in seconds", maxAgeSeconds, updateAgeSeconds))
+	}
+	maxAge = time.Duration(maxAgeSeconds) * time.Second
+	if updateAgeSeconds == 0 {
+		return maxAge, UpdateAlways
+	}
+	return maxAge, time.Duration(updateAgeSeconds) * time.Second
+}
+
 // Config configures a Manager. The zero value gives NextAuth's defaults.
 type Config struct {
 	// MaxAge is how long a session lives without use. Default 30 days.
 	MaxAge time.Duration
 	// UpdateAge is how often a session's expiry is written forward: a read
 	// extends it when expires - MaxAge + UpdateAge <= now. Default 24 hours;
-	// UpdateAlways writes on every read.
+	// UpdateAlways writes on every read. Unlike NextAuth's updateAge, 0
+	// here is the default: to copy a NextAuth config, use
+	// NextAuthLifetimes.
 	UpdateAge time.Duration
 	// AbsoluteLifetime, when set, ends a session that long after its
 	// creation however much it is used. It needs a createdAt column: on
@@ -97,6 +124,27 @@ type Config struct {
 	// SweepBatch is how many rows one sweep statement deletes at most.
 	// Default DefaultSweepBatch.
 	SweepBatch int
+
+	// Timeout bounds the database calls of Validate (and so of
+	// Middleware, RequireSession, SessionHandler and Load), Start (and so
+	// Create), Destroy and each sweep statement; a request's own deadline
+	// applies when it is earlier. A database that accepts connections and
+	// never answers, or a pool with no free connection, then costs a
+	// request at most Timeout before ErrorFunc answers. Default
+	// DefaultTimeout (5s). A store's own shorter wait (SQLite's busy
+	// timeout, say) shows its own error instead. The bound runs each call
+	// in a goroutine of its own (a driver may not return when its context
+	// ends); NoTimeout runs calls in the caller's goroutine with the
+	// caller's context alone.
+	Timeout time.Duration
+	// Logger receives the Manager's log lines: each ErrorFunc answer of
+	// the default ErrorFunc (method, path, error; at Error level), each
+	// sweep (rows deleted, time taken, or its error) and each revocation.
+	// No line holds a token or a cookie. Default slog.Default(), so that
+	// an outage is never silent; slog.New(slog.DiscardHandler) silences it.
+	Logger *slog.Logger
+	// Events are hooks for audit and metrics. Default none.
+	Events Events
 }
 
 // NextAuthTables is implemented by adapters that can say whether their
@@ -117,6 +165,7 @@ type Manager struct {
 	stop     chan struct{}
 	done     chan struct{}
 	stopOnce sync.Once
+	sweeping sync.WaitGroup // the sweeper's statements, which Close waits for
 
 	countMu sync.Mutex // held while counting, so concurrent callers share one query
 	count   int64
@@ -124,9 +173,9 @@ type Manager struct {
 }
 
 // NewManager returns a Manager on the store, with cfg's zero fields set
-// to their defaults. It panics if st is nil or cfg has negative durations,
-// and starts the sweeper when cfg.SweepInterval > 0 (which needs a store
-// that is an ExpiredDeleter).
+// to their defaults. It panics if st is nil, cfg has negative durations,
+// or cfg.SweepInterval > 0 on a store that is no ExpiredDeleter, and
+// starts the sweeper when cfg.SweepInterval > 0.
 func NewManager(st Store, cfg Config) *Manager {
 	if st == nil {
 		panic("session: NewManager with a nil Store")
@@ -134,9 +183,12 @@ func NewManager(st Store, cfg Config) *Manager {
 	if v := reflect.ValueOf(st); v.Kind() == reflect.Pointer && v.IsNil() {
 		panic("session: NewManager with a nil " + v.Type().String())
 	}
-	if cfg.MaxAge < 0 || cfg.AbsoluteLifetime < 0 || cfg.CountCache < 0 || cfg.SweepInterval < 0 || cfg.SweepBatch < 0 ||
+	if cfg.MaxAge < 0 || cfg.AbsoluteLifetime < 0 || cfg.CountCache < 0 || cfg.SweepInterval < 0 || cfg.SweepBatch < 0 || (cfg.Timeout < 0 && cfg.Timeout != NoTimeout) ||
 		(cfg.UpdateAge < 0 && cfg.UpdateAge != UpdateAlways) {
 		panic("session: negative duration in Config")
+	}
+	if _, ok := st.(ExpiredDeleter); cfg.SweepInterval > 0 && !ok {
+		panic("session: Config.SweepInterval needs a store that is an ExpiredDeleter")
 	}
 	if cfg.HashTokens && !cfg.GoOnly {
 		if nt, ok := st.(NextAuthTables); ok && nt.NextAuthTables() {
@@ -168,8 +220,14 @@ func NewManager(st Store, cfg Config) *Manager {
 	if cfg.ClientIP == nil {
 		cfg.ClientIP = remoteHost
 	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
 	if cfg.ErrorFunc == nil {
-		cfg.ErrorFunc = defaultErrorFunc
+		cfg.ErrorFunc = loggingErrorFunc(cfg.Logger)
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = DefaultTimeout
 	}
 	if cfg.SweepBatch == 0 {
 		cfg.SweepBatch = DefaultSweepBatch
@@ -265,11 +323,17 @@ type Result struct {
 // Validate looks up the session with a cookie token and applies NextAuth's
 // rules: no row or an expired row (which is deleted) is ErrNoSession; a
 // session due for update has its expiry moved to now + MaxAge. The returned
-// Session.Expires is the expiry after any extension.
+// Session.Expires is the expiry after any extension. Its database calls
+// are bounded by Config.Timeout.
 func (m *Manager) Validate(ctx context.Context, token string) (Result, error) {
 	if !m.cfg.ValidToken(token) {
 		return Result{}, ErrNoSession
 	}
+	return within(m, ctx, nil, func(ctx context.Context) (Result, error) { return m.validate(ctx, token) })
+}
+
+// validate is Validate on a token of a valid shape.
+func (m *Manager) validate(ctx context.Context, token string) (Result, error) {
 	stored := m.stored(token)
 	s, u, err := m.st.GetSessionAndUser(ctx, stored)
 	if errors.Is(err, ErrNotFound) {
@@ -286,7 +350,9 @@ func (m *Manager) Validate(ctx context.Context, token string) (Result, error) {
 	if s.Expires.Before(now) || (!hardEnd.IsZero() && !now.Before(hardEnd)) {
 		// The verdict does not depend on the delete; a failed one is left
 		// to the sweeper.
-		_ = m.st.DeleteSession(ctx, stored)
+		if m.st.DeleteSession(ctx, stored) == nil {
+			emit(ctx, m.cfg.Events.Expire, Event{UserID: s.UserID, Handle: handle(stored), Count: 1})
+		}
 		return Result{}, ErrNoSession
 	}
 	res := Result{Session: s, User: u, ReadExpires: s.Expires}
@@ -310,9 +376,11 @@ func (m *Manager) Validate(ctx context.Context, token string) (Result, error) {
 	return res, nil
 }
 
-// Load reads the request's session cookie and validates it. A request
-// without a usable cookie gives ErrNoSession; any other error is the
-// database's.
+// Load reads the request's session cookie and validates it, for code that
+// does not run behind Middleware. It writes no cookie: the row's expiry
+// moves forward as in Validate, the browser's cookie does not (Middleware
+// does both). A request without a usable cookie gives ErrNoSession; any
+// other error is the database's.
 func (m *Manager) Load(r *http.Request) (Result, error) {
 	token, _ := readCookie(r, m.CookieName(r))
 	if token == "" {
@@ -321,42 +389,75 @@ func (m *Manager) Load(r *http.Request) (Result, error) {
 	return m.Validate(r.Context(), token)
 }
 
-// Create starts a session for the user, as a sign-in does, and sets the
-// session cookie on w. Any session the request carried is deleted first, so
-// a token planted before login is never promoted (session fixation). It
-// returns ErrUnknownUser, wrapped, when no user has the id.
-func (m *Manager) Create(ctx context.Context, w http.ResponseWriter, r *http.Request, userID string) (Session, error) {
+// Device describes where a sign-in came from. It is stored with the
+// session on flavours with device columns (adapter.Flavour.Device) and
+// cut to 512 bytes of valid UTF-8; the zero value stores nothing.
+type Device struct {
+	UserAgent string
+	IP        string
+}
+
+// Start creates a session for the user, as a sign-in does, and returns
+// the token to hand to the client (the cookie value) with the stored
+// session, whose Token is what the store holds (the token's hash with
+// Config.HashTokens). It writes no cookie: a JSON login API returns the token, a CLI
+// prints it, a test uses it; SetCookie sends it to a browser. It returns
+// ErrUnknownUser, wrapped, when no user has the id.
+func (m *Manager) Start(ctx context.Context, userID string, d Device) (token string, s Session, err error) {
 	if userID == "" {
-		return Session{}, fmt.Errorf("session: creating session: empty user id: %w", ErrUnknownUser)
+		return "", Session{}, fmt.Errorf("session: creating session: empty user id: %w", ErrUnknownUser)
 	}
-	if old, _ := readCookie(r, m.CookieName(r)); old != "" && m.cfg.ValidToken(old) {
-		if err := m.st.DeleteSession(ctx, m.stored(old)); err != nil {
-			return Session{}, fmt.Errorf("session: deleting previous session: %w", err)
-		}
-	}
-	token, err := m.cfg.NewToken()
+	token, err = m.cfg.NewToken()
 	if err != nil {
-		return Session{}, fmt.Errorf("session: making token: %w", err)
+		return "", Session{}, fmt.Errorf("session: making token: %w", err)
 	}
 	now := m.now()
 	expires := now.Add(m.cfg.MaxAge)
 	if m.cfg.AbsoluteLifetime > 0 && m.cfg.AbsoluteLifetime < m.cfg.MaxAge {
 		expires = now.Add(m.cfg.AbsoluteLifetime)
 	}
-	s, err := m.st.CreateSession(ctx, Session{
+	in := Session{
 		Token:     m.stored(token),
 		UserID:    userID,
 		Expires:   expires,
 		CreatedAt: now,
-		UserAgent: deviceText(r.UserAgent()),
-		IP:        deviceText(m.cfg.ClientIP(r)),
-	})
-	if err != nil {
-		return Session{}, fmt.Errorf("session: creating session: %w", err)
+		UserAgent: deviceText(d.UserAgent),
+		IP:        deviceText(d.IP),
 	}
+	s, err = within(m, ctx, nil, func(ctx context.Context) (Session, error) { return m.st.CreateSession(ctx, in) })
+	if err != nil {
+		return "", Session{}, fmt.Errorf("session: creating session: %w", err)
+	}
+	emit(ctx, m.cfg.Events.SignIn, Event{UserID: s.UserID, Handle: s.Handle(), Count: 1})
+	return token, s, nil
+}
+
+// SetCookie sets the session cookie for token on w, expiring at expires,
+// with NextAuth's name and attributes for the request (the __Secure-
+// prefix over https), and clears leftover chunks of the cookie that r
+// carries. Use it after Start to sign a browser in.
+func (m *Manager) SetCookie(w http.ResponseWriter, r *http.Request, token string, expires time.Time) {
 	// Chunks left by a JWT setup would be joined to the new cookie.
 	m.clearCookie(w, r, true)
 	m.setCookie(w, r, token, expires)
+}
+
+// Create signs a browser in: it deletes any session the request carried,
+// so that a token planted before login is never promoted (session
+// fixation), then calls Start with the request's device (its User-Agent
+// and Config.ClientIP) and SetCookie. It returns ErrUnknownUser, wrapped,
+// when no user has the id, and then sets no cookie.
+func (m *Manager) Create(ctx context.Context, w http.ResponseWriter, r *http.Request, userID string) (Session, error) {
+	if old, _ := readCookie(r, m.CookieName(r)); old != "" && m.cfg.ValidToken(old) {
+		if err := m.deleteSession(ctx, m.stored(old)); err != nil {
+			return Session{}, fmt.Errorf("session: deleting previous session: %w", err)
+		}
+	}
+	token, s, err := m.Start(ctx, userID, Device{UserAgent: r.UserAgent(), IP: m.cfg.ClientIP(r)})
+	if err != nil {
+		return Session{}, err
+	}
+	m.SetCookie(w, r, token, s.Expires)
 	return s, nil
 }
 
@@ -368,9 +469,11 @@ func (m *Manager) Destroy(ctx context.Context, w http.ResponseWriter, r *http.Re
 	tokens, present := signOutTokens(r, m.CookieName(r))
 	for _, token := range tokens {
 		if token != "" && m.cfg.ValidToken(token) {
-			if err := m.st.DeleteSession(ctx, m.stored(token)); err != nil {
+			stored := m.stored(token)
+			if err := m.deleteSession(ctx, stored); err != nil {
 				return fmt.Errorf("session: deleting session: %w", err)
 			}
+			emit(ctx, m.cfg.Events.SignOut, Event{Handle: handle(stored), Count: 1})
 		}
 	}
 	if present {
@@ -385,7 +488,16 @@ func (m *Manager) Revoke(ctx context.Context, storedToken string) error {
 	if err := m.st.DeleteSession(ctx, storedToken); err != nil {
 		return fmt.Errorf("session: revoking session: %w", err)
 	}
+	m.revoked(ctx, "Revoke", Event{Handle: handle(storedToken), Count: 1})
 	return nil
+}
+
+// deleteSession deletes a session within Config.Timeout.
+func (m *Manager) deleteSession(ctx context.Context, storedToken string) error {
+	_, err := within(m, ctx, nil, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, m.st.DeleteSession(ctx, storedToken)
+	})
+	return err
 }
 
 // RevokeUser deletes every session of the user ("sign out everywhere") and
@@ -399,6 +511,7 @@ func (m *Manager) RevokeUser(ctx context.Context, userID string) (int64, error) 
 	if err != nil {
 		return n, fmt.Errorf("session: revoking user's sessions: %w", err)
 	}
+	m.revoked(ctx, "RevokeUser", Event{UserID: userID, Count: n})
 	return n, nil
 }
 
@@ -416,6 +529,7 @@ func (m *Manager) RevokeOthers(ctx context.Context, s Session) (int64, error) {
 	if err != nil {
 		return n, fmt.Errorf("session: revoking other sessions: %w", err)
 	}
+	m.revoked(ctx, "RevokeOthers", Event{UserID: s.UserID, Count: n})
 	return n, nil
 }
 
@@ -439,11 +553,20 @@ func (m *Manager) RevokeHandle(ctx context.Context, userID, handle string) (bool
 // newest expiry first: one user's when userID is not empty, at most limit
 // when limit > 0.
 func (m *Manager) ListActive(ctx context.Context, userID string, limit int) ([]SessionUser, error) {
+	return m.ListSessions(ctx, ListQuery{UserID: userID, Limit: limit})
+}
+
+// ListSessions returns a page of the active sessions that q selects, with
+// their users (see ListQuery for paging and search). A zero q.Now is now.
+func (m *Manager) ListSessions(ctx context.Context, q ListQuery) ([]SessionUser, error) {
 	l, ok := m.st.(SessionLister)
 	if !ok {
 		return nil, unsupported("listing sessions", "SessionLister")
 	}
-	list, err := l.ListSessions(ctx, ListQuery{Now: m.now(), UserID: userID, Limit: limit})
+	if q.Now.IsZero() {
+		q.Now = m.now()
+	}
+	list, err := l.ListSessions(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("session: listing sessions: %w", err)
 	}
@@ -485,15 +608,24 @@ func (m *Manager) CountUserActive(ctx context.Context, userID string) (int64, er
 }
 
 // Sweep deletes every expired session, SweepBatch rows per statement so
-// that no statement holds locks for long, and says how many went.
+// that no statement holds locks for long, and says how many went. Each
+// statement is bounded by Config.Timeout.
 func (m *Manager) Sweep(ctx context.Context) (int64, error) {
+	return m.sweep(ctx, nil)
+}
+
+// sweep is Sweep; the sweeper passes its WaitGroup, which Close waits on,
+// so that no statement of a sweep outlives Close.
+func (m *Manager) sweep(ctx context.Context, wg *sync.WaitGroup) (int64, error) {
 	d, ok := m.st.(ExpiredDeleter)
 	if !ok {
 		return 0, unsupported("sweeping", "ExpiredDeleter")
 	}
 	var total int64
 	for {
-		n, err := d.DeleteExpired(ctx, m.now(), m.cfg.SweepBatch)
+		n, err := within(m, ctx, wg, func(ctx context.Context) (int64, error) {
+			return d.DeleteExpired(ctx, m.now(), m.cfg.SweepBatch)
+		})
 		total += n
 		if err != nil {
 			return total, fmt.Errorf("session: sweeping: %w", err)
@@ -523,20 +655,43 @@ func (m *Manager) sweepLoop() {
 			return
 		case <-t.C:
 			// An error (database down) is retried at the next tick.
-			_, _ = m.Sweep(ctx)
+			start := time.Now()
+			n, err := m.sweep(ctx, &m.sweeping)
+			if ctx.Err() != nil {
+				return // stopped by Close mid-sweep: no failure to report
+			}
+			m.swept(ctx, SweepEvent{Deleted: n, Took: time.Since(start), Err: err})
 		}
 	}
 }
 
-// Close stops the sweeper, waiting for a sweep under way to end. It is safe
-// to call more than once, and on a manager without a sweeper.
+// Close stops the sweeper, waiting for a sweep under way to end: its
+// statement is cancelled, and Close waits for it up to Config.Timeout
+// (a driver stuck on a database that never answers may not return), then
+// reports it. It is safe to call more than once, and on a manager without
+// a sweeper.
 func (m *Manager) Close() error {
 	if m.stop == nil {
 		return nil
 	}
 	m.stopOnce.Do(func() { close(m.stop) })
 	<-m.done
-	return nil
+	// The sweeper has ended, so no statement starts any more.
+	idle := make(chan struct{})
+	go func() {
+		m.sweeping.Wait()
+		close(idle)
+	}()
+	if m.cfg.Timeout == NoTimeout {
+		<-idle
+		return nil
+	}
+	select {
+	case <-idle:
+		return nil
+	case <-time.After(m.cfg.Timeout):
+		return fmt.Errorf("session: closing: a sweep statement is still running after %v", m.cfg.Timeout)
+	}
 }
 
 // unsupported is the error of a Manager method whose store lacks the

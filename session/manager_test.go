@@ -14,10 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nextsession/nextsession/adapter"
 	"github.com/nextsession/nextsession/session"
-	"github.com/nextsession/nextsession/store/sqlite"
-	"github.com/nextsession/nextsession/store/sqlite/sqlitetest"
+	"github.com/nextsession/nextsession/store/memory"
 )
 
 // t0 is the injected clock's start; its milliseconds show that they are
@@ -48,190 +46,11 @@ func (c *clock) Set(t time.Time) {
 	c.t = t
 }
 
-// countingAdapter passes every call on to the real store, counting calls
-// per method, and fails the methods that have an error set.
-type countingAdapter struct {
-	next session.Adapter
-
-	mu    sync.Mutex
-	calls map[string]int
-	errs  map[string]error
-}
-
-func newCounting(next session.Adapter) *countingAdapter {
-	return &countingAdapter{next: next, calls: map[string]int{}, errs: map[string]error{}}
-}
-
-func (c *countingAdapter) hit(method string) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.calls[method]++
-	return c.errs[method]
-}
-
-// fail makes method return err (nil: work again).
-func (c *countingAdapter) fail(method string, err error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.errs[method] = err
-}
-
-func (c *countingAdapter) count(method string) int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.calls[method]
-}
-
-func (c *countingAdapter) total() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	n := 0
-	for _, v := range c.calls {
-		n += v
-	}
-	return n
-}
-
-func (c *countingAdapter) reset() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.calls = map[string]int{}
-}
-
-var _ session.Adapter = (*countingAdapter)(nil)
-
-func (c *countingAdapter) CreateUser(ctx context.Context, u session.User) (session.User, error) {
-	if err := c.hit("CreateUser"); err != nil {
-		return session.User{}, err
-	}
-	return c.next.CreateUser(ctx, u)
-}
-
-func (c *countingAdapter) GetUser(ctx context.Context, id string) (session.User, error) {
-	if err := c.hit("GetUser"); err != nil {
-		return session.User{}, err
-	}
-	return c.next.GetUser(ctx, id)
-}
-
-func (c *countingAdapter) GetUserByEmail(ctx context.Context, email string) (session.User, error) {
-	if err := c.hit("GetUserByEmail"); err != nil {
-		return session.User{}, err
-	}
-	return c.next.GetUserByEmail(ctx, email)
-}
-
-func (c *countingAdapter) GetUserByAccount(ctx context.Context, provider, id string) (session.User, error) {
-	if err := c.hit("GetUserByAccount"); err != nil {
-		return session.User{}, err
-	}
-	return c.next.GetUserByAccount(ctx, provider, id)
-}
-
-func (c *countingAdapter) UpdateUser(ctx context.Context, u session.User, f session.UserFields) (session.User, error) {
-	if err := c.hit("UpdateUser"); err != nil {
-		return session.User{}, err
-	}
-	return c.next.UpdateUser(ctx, u, f)
-}
-
-func (c *countingAdapter) DeleteUser(ctx context.Context, id string) error {
-	if err := c.hit("DeleteUser"); err != nil {
-		return err
-	}
-	return c.next.DeleteUser(ctx, id)
-}
-
-func (c *countingAdapter) LinkAccount(ctx context.Context, a session.Account) (session.Account, error) {
-	if err := c.hit("LinkAccount"); err != nil {
-		return session.Account{}, err
-	}
-	return c.next.LinkAccount(ctx, a)
-}
-
-func (c *countingAdapter) UnlinkAccount(ctx context.Context, provider, id string) error {
-	if err := c.hit("UnlinkAccount"); err != nil {
-		return err
-	}
-	return c.next.UnlinkAccount(ctx, provider, id)
-}
-
-func (c *countingAdapter) CreateSession(ctx context.Context, s session.Session) (session.Session, error) {
-	if err := c.hit("CreateSession"); err != nil {
-		return session.Session{}, err
-	}
-	return c.next.CreateSession(ctx, s)
-}
-
-func (c *countingAdapter) GetSessionAndUser(ctx context.Context, token string) (session.Session, session.User, error) {
-	if err := c.hit("GetSessionAndUser"); err != nil {
-		return session.Session{}, session.User{}, err
-	}
-	return c.next.GetSessionAndUser(ctx, token)
-}
-
-func (c *countingAdapter) UpdateSession(ctx context.Context, u session.SessionUpdate) error {
-	if err := c.hit("UpdateSession"); err != nil {
-		return err
-	}
-	return c.next.UpdateSession(ctx, u)
-}
-
-func (c *countingAdapter) DeleteSession(ctx context.Context, token string) error {
-	if err := c.hit("DeleteSession"); err != nil {
-		return err
-	}
-	return c.next.DeleteSession(ctx, token)
-}
-
-func (c *countingAdapter) CreateVerificationToken(ctx context.Context, t session.VerificationToken) (session.VerificationToken, error) {
-	if err := c.hit("CreateVerificationToken"); err != nil {
-		return session.VerificationToken{}, err
-	}
-	return c.next.CreateVerificationToken(ctx, t)
-}
-
-func (c *countingAdapter) UseVerificationToken(ctx context.Context, identifier, token string) (session.VerificationToken, error) {
-	if err := c.hit("UseVerificationToken"); err != nil {
-		return session.VerificationToken{}, err
-	}
-	return c.next.UseVerificationToken(ctx, identifier, token)
-}
-
-func (c *countingAdapter) ListSessions(ctx context.Context, q session.ListQuery) ([]session.SessionUser, error) {
-	if err := c.hit("ListSessions"); err != nil {
-		return nil, err
-	}
-	return c.next.ListSessions(ctx, q)
-}
-
-func (c *countingAdapter) DeleteUserSessions(ctx context.Context, userID, keep string) (int64, error) {
-	if err := c.hit("DeleteUserSessions"); err != nil {
-		return 0, err
-	}
-	return c.next.DeleteUserSessions(ctx, userID, keep)
-}
-
-func (c *countingAdapter) CountActive(ctx context.Context, userID string, now time.Time) (int64, error) {
-	if err := c.hit("CountActive"); err != nil {
-		return 0, err
-	}
-	return c.next.CountActive(ctx, userID, now)
-}
-
-func (c *countingAdapter) DeleteExpired(ctx context.Context, now time.Time, limit int) (int64, error) {
-	if err := c.hit("DeleteExpired"); err != nil {
-		return 0, err
-	}
-	return c.next.DeleteExpired(ctx, now, limit)
-}
-
-// env is a Manager on a real SQLite store of the Prisma flavour, through
-// a counting adapter, with an injected clock set to t0 and one user.
+// env is a Manager on a memory store, through a spy, with an injected
+// clock set to t0 and one user.
 type env struct {
 	t     *testing.T
-	st    *sqlite.Store
-	a     *countingAdapter
+	a     *spy
 	m     *session.Manager
 	clock *clock
 	user  session.User
@@ -239,8 +58,7 @@ type env struct {
 
 func newEnv(t *testing.T, cfg session.Config) *env {
 	t.Helper()
-	st := sqlitetest.Open(t, adapter.Prisma)
-	e := &env{t: t, st: st, a: newCounting(st), clock: &clock{t: t0}}
+	e := &env{t: t, a: newSpy(), clock: &clock{t: t0}}
 	if cfg.Now == nil {
 		cfg.Now = e.clock.Now
 	}
@@ -252,7 +70,7 @@ func newEnv(t *testing.T, cfg session.Config) *env {
 
 func (e *env) newUser(name, email string) session.User {
 	e.t.Helper()
-	u, err := e.st.CreateUser(context.Background(), session.User{Name: name, Email: email})
+	u, err := e.a.CreateUser(context.Background(), session.User{Name: name, Email: email})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -294,22 +112,18 @@ type row struct {
 	expires, created time.Time
 }
 
-// row reads the Session row with the stored token directly from the
-// database; ok is false when there is none.
+// row reads the session with the stored token from the store, past the
+// spy; ok is false when there is none.
 func (e *env) row(stored string) (r row, ok bool) {
 	e.t.Helper()
-	var exp, created int64
-	// Prisma on SQLite stores Unix milliseconds; the unary plus keeps the
-	// driver from converting the DATETIME column.
-	err := e.st.DB().QueryRow(`SELECT "userId", +"expires", +"createdAt" FROM "Session" WHERE "sessionToken" = ?`, stored).
-		Scan(&r.userID, &exp, &created)
+	s, _, err := e.a.Store.GetSessionAndUser(context.Background(), stored)
+	if errors.Is(err, session.ErrNotFound) {
+		return row{}, false
+	}
 	if err != nil {
-		if strings.Contains(err.Error(), "no rows") {
-			return row{}, false
-		}
 		e.t.Fatal(err)
 	}
-	return row{r.userID, time.UnixMilli(exp).UTC(), time.UnixMilli(created).UTC()}, true
+	return row{s.UserID, s.Expires, s.CreatedAt}, true
 }
 
 func (e *env) mustRow(stored string) row {
@@ -321,13 +135,14 @@ func (e *env) mustRow(stored string) row {
 	return r
 }
 
+// rowCount counts every stored session, expired ones too.
 func (e *env) rowCount() int {
 	e.t.Helper()
-	var n int
-	if err := e.st.DB().QueryRow(`SELECT count(*) FROM "Session"`).Scan(&n); err != nil {
+	n, err := e.a.Store.CountActive(context.Background(), "", time.Time{})
+	if err != nil {
 		e.t.Fatal(err)
 	}
-	return n
+	return int(n)
 }
 
 // insert stores a session with the given expiry directly, and returns its
@@ -338,7 +153,7 @@ func (e *env) insert(userID string, expires time.Time) string {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	if _, err := e.st.CreateSession(context.Background(), session.Session{
+	if _, err := e.a.Store.CreateSession(context.Background(), session.Session{
 		Token: tok, UserID: userID, Expires: expires, CreatedAt: expires.Add(-maxAge),
 	}); err != nil {
 		e.t.Fatal(err)
@@ -918,10 +733,10 @@ func TestHashTokens(t *testing.T) {
 }
 
 func TestNewManagerPanics(t *testing.T) {
-	st := sqlitetest.Open(t, adapter.Prisma)
+	st := memory.New()
 	cases := map[string]func(){
 		"nil adapter":               func() { session.NewManager(nil, session.Config{}) },
-		"nil *sqlite.Store":         func() { session.NewManager((*sqlite.Store)(nil), session.Config{}) },
+		"nil *memory.Store":         func() { session.NewManager((*memory.Store)(nil), session.Config{}) },
 		"negative MaxAge":           func() { session.NewManager(st, session.Config{MaxAge: -time.Hour}) },
 		"negative UpdateAge":        func() { session.NewManager(st, session.Config{UpdateAge: -time.Hour}) },
 		"negative AbsoluteLifetime": func() { session.NewManager(st, session.Config{AbsoluteLifetime: -1}) },
@@ -950,93 +765,6 @@ func TestNewManagerPanics(t *testing.T) {
 	// UpdateAlways is the one negative duration allowed.
 	m := session.NewManager(st, session.Config{UpdateAge: session.UpdateAlways})
 	m.Close()
-}
-
-// The core flows on every SQLite flavour: Unix milliseconds (Prisma,
-// Drizzle), ISO text with an offset (Prisma 7) and with Z (Kysely); a
-// Session id or none (Drizzle); createdAt or none.
-func TestFlavours(t *testing.T) {
-	for _, f := range []adapter.Flavour{adapter.Prisma, adapter.PrismaISO, adapter.Kysely, adapter.Drizzle} {
-		t.Run(f.Name, func(t *testing.T) {
-			st := sqlitetest.Open(t, f)
-			ctx := context.Background()
-			u, err := st.CreateUser(ctx, session.User{Name: "Ada", Email: "ada@example.com"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			clk := &clock{t: t0}
-			m := session.NewManager(st, session.Config{Now: clk.Now, SweepBatch: 2})
-			defer m.Close()
-			e := &env{t: t, st: st, a: newCounting(st), m: m, clock: clk, user: u}
-
-			c := e.login(u.ID)
-			expires := func() (time.Time, bool) {
-				s, _, err := st.GetSessionAndUser(ctx, c.Value)
-				if errors.Is(err, session.ErrNotFound) {
-					return time.Time{}, false
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
-				if f.SessionCreatedAt && !s.CreatedAt.Equal(t0) {
-					t.Errorf("createdAt %v, want %v", s.CreatedAt, t0)
-				}
-				return s.Expires, true
-			}
-			if got, _ := expires(); !got.Equal(t0.Add(maxAge)) {
-				t.Errorf("expires %v, want %v", got, t0.Add(maxAge))
-			}
-
-			boundary := t0.Add(updateAge)
-			clk.Set(boundary.Add(-time.Millisecond))
-			if sn := serveOnce(e, c); !sn.ok {
-				t.Fatal("no session")
-			}
-			if got, _ := expires(); !got.Equal(t0.Add(maxAge)) {
-				t.Errorf("1ms before the boundary: expires %v, want unchanged", got)
-			}
-			clk.Set(boundary)
-			if sn := serveOnce(e, c); !sn.ok {
-				t.Fatal("no session")
-			}
-			end := boundary.Add(maxAge)
-			if got, _ := expires(); !got.Equal(end) {
-				t.Errorf("at the boundary: expires %v, want %v", got, end)
-			}
-
-			other := e.login(u.ID) // expires at boundary+maxAge as well
-			for _, tc := range []struct {
-				at   time.Time
-				want int64
-			}{{end.Add(-time.Millisecond), 2}, {end, 2}, {end.Add(time.Millisecond), 0}} {
-				clk.Set(tc.at)
-				if n, err := m.CountActive(ctx); n != tc.want || err != nil {
-					t.Errorf("at %v: CountActive = %d, %v; want %d", tc.at, n, err, tc.want)
-				}
-			}
-
-			clk.Set(end)
-			if sn := serveOnce(e, c); !sn.ok {
-				t.Error("invalid when expires == now")
-			}
-			clk.Set(end.Add(maxAge).Add(time.Millisecond))
-			if sn := serveOnce(e, c); sn.ok {
-				t.Error("valid after expiry")
-			}
-			if _, ok := expires(); ok {
-				t.Error("expired row not deleted")
-			}
-			for range 4 {
-				e.insert(u.ID, t0)
-			}
-			if n, err := m.Sweep(ctx); n != 5 || err != nil {
-				t.Errorf("Sweep = %d, %v; want 5 (4 + the other login)", n, err)
-			}
-			if sn := serveOnce(e, other); sn.ok {
-				t.Error("swept session still valid")
-			}
-		})
-	}
 }
 
 func TestCountCache(t *testing.T) {
@@ -1078,9 +806,7 @@ func TestCountCache(t *testing.T) {
 // Create stores the device a sign-in came from where the schema has
 // columns for it, and the admin's listing shows it.
 func TestCreateRecordsDevice(t *testing.T) {
-	f := adapter.Prisma
-	f.Device = adapter.DeviceColumns{UserAgent: "userAgent", IP: "ip"}
-	st := sqlitetest.Open(t, f)
+	st := memory.New()
 	ctx := context.Background()
 	u, err := st.CreateUser(ctx, session.User{Email: "device@example.com"})
 	if err != nil {

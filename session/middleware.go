@@ -2,10 +2,10 @@ package session
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"time"
+	"unicode/utf8"
 )
 
 type contextKey struct{}
@@ -27,7 +27,7 @@ func FromContext(ctx context.Context) (u User, s Session, ok bool) {
 // called: an outage never reads as "signed out".
 func (m *Manager) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r2, err := m.load(w, r)
+		r2, err := m.attach(w, r)
 		if err != nil {
 			m.cfg.ErrorFunc(w, r, err)
 			return
@@ -47,9 +47,9 @@ func removeMultipartFiles(cp, orig *http.Request) {
 	}
 }
 
-// load validates the request's session once, writes the cookie, and
+// attach validates the request's session once, writes the cookie, and
 // returns the request with the result in its context.
-func (m *Manager) load(w http.ResponseWriter, r *http.Request) (*http.Request, error) {
+func (m *Manager) attach(w http.ResponseWriter, r *http.Request) (*http.Request, error) {
 	if _, ok := r.Context().Value(contextKey{}).(*Result); ok {
 		return r, nil
 	}
@@ -124,18 +124,6 @@ func (m *Manager) RequireSession(next http.Handler) http.Handler {
 	}))
 }
 
-// sessionBody is the JSON of Auth.js's /api/auth/session.
-type sessionBody struct {
-	User    sessionUser `json:"user"`
-	Expires string      `json:"expires"`
-}
-
-type sessionUser struct {
-	Name  *string `json:"name"`
-	Email *string `json:"email"`
-	Image *string `json:"image"`
-}
-
 // SessionHandler serves Auth.js's GET /api/auth/session: the session's
 // user (name, email, image) and expiry as JSON, or, with no session, null
 // (CookieV5) or {} (CookieV4), so that next-auth's useSession() can be
@@ -148,7 +136,7 @@ func (m *Manager) SessionHandler() http.Handler {
 			http.Error(w, http.StatusText(http.StatusMethodNotAllowed), http.StatusMethodNotAllowed)
 			return
 		}
-		r, err := m.load(w, r)
+		r, err := m.attach(w, r)
 		if err != nil {
 			m.cfg.ErrorFunc(w, r, err)
 			return
@@ -167,24 +155,63 @@ func (m *Manager) SessionHandler() http.Handler {
 			}
 			return
 		}
-		enc := json.NewEncoder(w)
-		enc.SetEscapeHTML(false) // byte for byte what Auth.js sends
-		_ = enc.Encode(sessionBody{
-			User: sessionUser{
-				Name:  nullable(res.User.Name),
-				Email: nullable(res.User.Email),
-				Image: nullable(res.User.Image),
-			},
-			Expires: FormatISO(res.ReadExpires),
-		})
+		_, _ = w.Write(sessionJSON(res.User, res.ReadExpires))
 	})
 }
 
-func nullable(s string) *string {
+// sessionJSON is the body of Auth.js's /session for a session, byte for
+// byte what it sends (JSON.stringify, in @auth/core's toResponse): keys
+// in this order, null for an empty field, no HTML escaping, no trailing
+// newline.
+func sessionJSON(u User, expires time.Time) []byte {
+	b := make([]byte, 0, 128)
+	b = append(b, `{"user":{"name":`...)
+	b = appendJSString(b, u.Name)
+	b = append(b, `,"email":`...)
+	b = appendJSString(b, u.Email)
+	b = append(b, `,"image":`...)
+	b = appendJSString(b, u.Image)
+	b = append(b, `},"expires":"`...)
+	b = append(b, FormatISO(expires)...)
+	return append(b, `"}`...)
+}
+
+// appendJSString appends s as JSON.stringify writes a string, or null
+// when s is empty (a NULL column). It escapes what JSON.stringify escapes
+// and nothing more: the quote, the backslash and control characters
+// (\b \t \n \f \r short, others as \u00xx); U+2028, U+2029, <, > and &
+// stay as they are, where encoding/json would escape them. Invalid UTF-8,
+// which a JavaScript string cannot hold, becomes U+FFFD as it would on
+// its way into Node.
+func appendJSString(b []byte, s string) []byte {
 	if s == "" {
-		return nil
+		return append(b, "null"...)
 	}
-	return &s
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for _, r := range s { // an invalid byte comes as utf8.RuneError, U+FFFD
+		switch {
+		case r == '"':
+			b = append(b, '\\', '"')
+		case r == '\\':
+			b = append(b, '\\', '\\')
+		case r == '\b':
+			b = append(b, '\\', 'b')
+		case r == '\t':
+			b = append(b, '\\', 't')
+		case r == '\n':
+			b = append(b, '\\', 'n')
+		case r == '\f':
+			b = append(b, '\\', 'f')
+		case r == '\r':
+			b = append(b, '\\', 'r')
+		case r < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[r>>4], hex[r&0xf])
+		default:
+			b = utf8.AppendRune(b, r)
+		}
+	}
+	return append(b, '"')
 }
 
 // FormatISO formats t as JavaScript's Date.prototype.toISOString does:

@@ -370,22 +370,6 @@ func TestSessionHandlerWithoutSession(t *testing.T) {
 	}
 }
 
-func TestSessionHandlerMethods(t *testing.T) {
-	e := newEnv(t, session.Config{})
-	c := e.login(e.user.ID)
-	e.a.reset()
-	w := httptest.NewRecorder()
-	r := httptest.NewRequest(http.MethodPost, "http://example.com/api/auth/session", nil)
-	r.AddCookie(c)
-	e.m.SessionHandler().ServeHTTP(w, r)
-	if w.Code != http.StatusMethodNotAllowed {
-		t.Errorf("POST: status %d, want 405", w.Code)
-	}
-	if n := e.a.total(); n != 0 {
-		t.Errorf("POST: %d adapter calls, want 0", n)
-	}
-}
-
 func TestSessionHandlerDatabaseError(t *testing.T) {
 	e := newEnv(t, session.Config{})
 	c := e.login(e.user.ID)
@@ -402,7 +386,7 @@ func TestSessionHandlerDatabaseError(t *testing.T) {
 
 func TestSessionHandlerImageAndNulls(t *testing.T) {
 	e := newEnv(t, session.Config{})
-	u, err := e.st.CreateUser(context.Background(), session.User{Email: "x@example.com", Image: "https://example.com/a.png"})
+	u, err := e.a.CreateUser(context.Background(), session.User{Email: "x@example.com", Image: "https://example.com/a.png"})
 	if err != nil {
 		t.Fatal(err)
 	}

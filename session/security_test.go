@@ -1,4 +1,4 @@
-package session
+package session_test
 
 import (
 	"context"
@@ -11,227 +11,18 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"testing/cryptotest"
 	"time"
+
+	"github.com/nextsession/nextsession/session"
 )
 
 // This file tests the security properties of issue 5: hostile cookies,
-// headers and forms (TestBadInput), token entropy and source, cookie
-// attributes, session fixation and the hashed-token mode. probeStore, the
-// in-memory adapter that counts what it is asked, also serves fuzz_test.go.
-
-// probeStore is an in-memory Adapter that records every token it is asked
-// about, so that tests can prove a bad cookie never reaches the database.
-// When fail is set, every method fails with it, as a database that is down.
-type probeStore struct {
-	mu       sync.Mutex
-	users    map[string]User
-	sessions map[string]Session // by stored token
-	asked    []string           // tokens of session lookups, updates and deletes
-	fail     error
-	nextID   int
-}
-
-func newProbeStore() *probeStore {
-	return &probeStore{users: map[string]User{}, sessions: map[string]Session{}}
-}
-
-// queries says how many session lookups, updates and deletes were made.
-func (p *probeStore) queries() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return len(p.asked)
-}
-
-func (p *probeStore) askedTokens() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return slices.Clone(p.asked)
-}
-
-func (p *probeStore) reset() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.asked = nil
-}
-
-func (p *probeStore) ask(token string) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.asked = append(p.asked, token)
-	return p.fail
-}
-
-func (p *probeStore) session(stored string) (Session, bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	s, ok := p.sessions[stored]
-	return s, ok
-}
-
-func (p *probeStore) CreateUser(_ context.Context, u User) (User, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.fail != nil {
-		return User{}, p.fail
-	}
-	if u.ID == "" {
-		p.nextID++
-		u.ID = fmt.Sprintf("user%d", p.nextID)
-	}
-	p.users[u.ID] = u
-	return u, nil
-}
-
-func (p *probeStore) GetUser(_ context.Context, id string) (User, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.fail != nil {
-		return User{}, p.fail
-	}
-	u, ok := p.users[id]
-	if !ok {
-		return User{}, ErrNotFound
-	}
-	return u, nil
-}
-
-func (p *probeStore) GetUserByEmail(context.Context, string) (User, error) {
-	return User{}, ErrNotFound
-}
-func (p *probeStore) GetUserByAccount(context.Context, string, string) (User, error) {
-	return User{}, ErrNotFound
-}
-func (p *probeStore) UpdateUser(context.Context, User, UserFields) (User, error) {
-	return User{}, ErrNotFound
-}
-func (p *probeStore) DeleteUser(context.Context, string) error { return nil }
-func (p *probeStore) LinkAccount(context.Context, Account) (Account, error) {
-	return Account{}, ErrUnknownUser
-}
-func (p *probeStore) UnlinkAccount(context.Context, string, string) error { return nil }
-func (p *probeStore) CreateVerificationToken(_ context.Context, t VerificationToken) (VerificationToken, error) {
-	return t, nil
-}
-func (p *probeStore) UseVerificationToken(context.Context, string, string) (VerificationToken, error) {
-	return VerificationToken{}, ErrNotFound
-}
-
-func (p *probeStore) CreateSession(_ context.Context, s Session) (Session, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.fail != nil {
-		return Session{}, p.fail
-	}
-	if _, ok := p.users[s.UserID]; !ok {
-		return Session{}, ErrUnknownUser
-	}
-	p.nextID++
-	s.ID = fmt.Sprintf("s%d", p.nextID)
-	p.sessions[s.Token] = s
-	return s, nil
-}
-
-func (p *probeStore) GetSessionAndUser(_ context.Context, token string) (Session, User, error) {
-	if err := p.ask(token); err != nil {
-		return Session{}, User{}, err
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	s, ok := p.sessions[token]
-	if !ok {
-		return Session{}, User{}, fmt.Errorf("probe: %w", ErrNotFound)
-	}
-	return s, p.users[s.UserID], nil
-}
-
-func (p *probeStore) UpdateSession(_ context.Context, u SessionUpdate) error {
-	if err := p.ask(u.Token); err != nil {
-		return err
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	s, ok := p.sessions[u.Token]
-	if !ok {
-		return fmt.Errorf("probe: %w", ErrNotFound)
-	}
-	s.Expires = u.Expires
-	p.sessions[u.Token] = s
-	return nil
-}
-
-func (p *probeStore) DeleteSession(_ context.Context, token string) error {
-	if err := p.ask(token); err != nil {
-		return err
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	delete(p.sessions, token)
-	return nil
-}
-
-func (p *probeStore) ListSessions(_ context.Context, q ListQuery) ([]SessionUser, error) {
-	userID, now, limit := q.UserID, q.Now, q.Limit
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.fail != nil {
-		return nil, p.fail
-	}
-	var out []SessionUser
-	for _, s := range p.sessions {
-		if (userID == "" || s.UserID == userID) && !s.Expires.Before(now) {
-			out = append(out, SessionUser{s, p.users[s.UserID]})
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Session.Expires.After(out[j].Session.Expires) })
-	if limit > 0 && len(out) > limit {
-		out = out[:limit]
-	}
-	return out, nil
-}
-
-func (p *probeStore) DeleteUserSessions(_ context.Context, userID, keep string) (int64, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.fail != nil {
-		return 0, p.fail
-	}
-	var n int64
-	for tok, s := range p.sessions {
-		if s.UserID == userID && tok != keep {
-			delete(p.sessions, tok)
-			n++
-		}
-	}
-	return n, nil
-}
-
-func (p *probeStore) CountActive(_ context.Context, userID string, now time.Time) (int64, error) {
-	list, err := p.ListSessions(context.Background(), ListQuery{Now: now, UserID: userID})
-	return int64(len(list)), err
-}
-
-func (p *probeStore) DeleteExpired(_ context.Context, now time.Time, limit int) (int64, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.fail != nil {
-		return 0, p.fail
-	}
-	var n int64
-	for tok, s := range p.sessions {
-		if int(n) < limit && s.Expires.Before(now) {
-			delete(p.sessions, tok)
-			n++
-		}
-	}
-	return n, nil
-}
-
-var _ Adapter = (*probeStore)(nil)
+// headers and forms (TestBadInput, FuzzValidate, FuzzMiddleware), token
+// entropy and source, cookie attributes, session fixation and the
+// hashed-token mode, on a spy that records what the store is asked.
 
 // probeNow is the fixed clock of these tests.
 var probeNow = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
@@ -239,14 +30,14 @@ var probeNow = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 // probeSetup returns a store with one user and one session, a manager on
 // it with cfg (its clock fixed at probeNow unless cfg sets one), and the
 // session's cookie token.
-func probeSetup(t testing.TB, cfg Config) (*probeStore, *Manager, string) {
+func probeSetup(t testing.TB, cfg session.Config) (*spy, *session.Manager, string) {
 	t.Helper()
-	p := newProbeStore()
+	p := newSpy()
 	if cfg.Now == nil {
 		cfg.Now = func() time.Time { return probeNow }
 	}
-	m := NewManager(p, cfg)
-	u, err := p.CreateUser(context.Background(), User{Name: "Ada", Email: "ada@example.com"})
+	m := session.NewManager(p, cfg)
+	u, err := p.CreateUser(context.Background(), session.User{Name: "Ada", Email: "ada@example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,8 +55,6 @@ func probeSetup(t testing.TB, cfg Config) (*probeStore, *Manager, string) {
 	p.reset()
 	return p, m, token
 }
-
-var uuidV4 = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 
 // badInput is one hostile request: how to spoil it, and what must follow.
 type badInput struct {
@@ -292,8 +81,9 @@ func cookieReq(header ...string) func(string) *http.Request {
 }
 
 const (
-	v4 = cookieNameV4
-	v5 = cookieNameV5
+	v4           = "next-auth.session-token"
+	v5           = "authjs.session-token"
+	securePrefix = "__Secure-"
 )
 
 func badInputs() []badInput {
@@ -439,11 +229,11 @@ func TestBadInput(t *testing.T) {
 		for _, entry := range []string{"Middleware", "RequireSession", "SessionHandler"} {
 			t.Run(in.name+"/"+entry, func(t *testing.T) {
 				tried++
-				p, m, known := probeSetup(t, Config{Secure: SecureAuto})
+				p, m, known := probeSetup(t, session.Config{Secure: session.SecureAuto})
 				var h http.Handler
 				signedIn := false
 				inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					_, s, ok := FromContext(r.Context())
+					_, s, ok := session.FromContext(r.Context())
 					signedIn = ok && s.Token == known
 					_ = r.ParseForm()
 					w.WriteHeader(http.StatusOK)
@@ -495,7 +285,7 @@ func TestBadInput(t *testing.T) {
 						t.Errorf("status %d, body %q; want 200 and a session: %v", w.Code, body, in.session)
 					}
 				}
-				if _, ok := p.session(known); !ok {
+				if !p.has(known) {
 					t.Error("the live session was deleted")
 				}
 			})
@@ -510,13 +300,12 @@ func TestBadInput(t *testing.T) {
 func TestBadInputDatabaseDown(t *testing.T) {
 	for _, in := range badInputs() {
 		t.Run(in.name, func(t *testing.T) {
-			p, m, known := probeSetup(t, Config{})
-			p.fail = errors.New("connection refused")
 			hook := 0
-			m.cfg.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
+			p, m, known := probeSetup(t, session.Config{ErrorFunc: func(w http.ResponseWriter, r *http.Request, err error) {
 				hook++
-				defaultErrorFunc(w, r, err)
-			}
+				http.Error(w, "down", http.StatusServiceUnavailable)
+			}})
+			p.fail("", errors.New("connection refused"))
 			r := in.build(known)
 			if in.tls {
 				r.TLS = &tls.ConnectionState{}
@@ -539,9 +328,10 @@ func TestBadInputDatabaseDown(t *testing.T) {
 	}
 }
 
-// TestSessionHandlerMethods: anything but GET and HEAD is a clear 405.
-func TestSessionHandlerMethods(t *testing.T) {
-	p, m, known := probeSetup(t, Config{})
+// TestSessionHandlerRefusedMethods: anything but GET and HEAD is a clear
+// 405, without a query.
+func TestSessionHandlerRefusedMethods(t *testing.T) {
+	p, m, known := probeSetup(t, session.Config{})
 	for _, method := range []string{"POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT", "BREW"} {
 		r := httptest.NewRequest(method, "/api/auth/session", nil)
 		r.AddCookie(&http.Cookie{Name: v4, Value: known})
@@ -565,14 +355,14 @@ func TestTokenEntropy(t *testing.T) {
 	seen := make(map[string]bool, n)
 	var ones [128]int
 	for range n {
-		tok, err := NewUUIDToken()
+		tok, err := session.NewUUIDToken()
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !uuidV4.MatchString(tok) {
 			t.Fatalf("token %q is not a lower-case UUID v4", tok)
 		}
-		if !IsNextAuthToken(tok) {
+		if !session.IsNextAuthToken(tok) {
 			t.Fatalf("IsNextAuthToken(%q) = false", tok)
 		}
 		if seen[tok] {
@@ -604,7 +394,7 @@ func TestTokenEntropy(t *testing.T) {
 	}
 }
 
-// TestTokenSource proves that tokens, and the tokens Manager.Create puts
+// TestTokenSource proves that tokens, and the tokens session.Manager.Create puts
 // in cookies, come from crypto/rand: with crypto/rand made deterministic
 // they repeat exactly, which no other source would do.
 func TestTokenSource(t *testing.T) {
@@ -612,13 +402,13 @@ func TestTokenSource(t *testing.T) {
 		cryptotest.SetGlobalRandom(t, 42)
 		var out []string
 		for range 3 {
-			tok, err := NewUUIDToken()
+			tok, err := session.NewUUIDToken()
 			if err != nil {
 				t.Fatal(err)
 			}
 			out = append(out, tok)
 		}
-		_, _, known := probeSetup(t, Config{})
+		_, _, known := probeSetup(t, session.Config{})
 		return append(out, known)
 	}
 	a, b := draw(), draw()
@@ -635,22 +425,22 @@ func TestTokenSource(t *testing.T) {
 func TestCookieAttributes(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
-		secure  SecureMode
+		secure  session.SecureMode
 		tls     bool
-		version CookieVersion
+		version session.CookieVersion
 		want    string
 	}{
-		{"auto over http", SecureAuto, false, CookieV4, v4},
-		{"auto over https", SecureAuto, true, CookieV4, securePrefix + v4},
-		{"always over http", SecureAlways, false, CookieV4, securePrefix + v4},
-		{"never over https", SecureNever, true, CookieV4, v4},
-		{"v5 auto over https", SecureAuto, true, CookieV5, securePrefix + v5},
-		{"v5 never", SecureNever, false, CookieV5, v5},
+		{"auto over http", session.SecureAuto, false, session.CookieV4, v4},
+		{"auto over https", session.SecureAuto, true, session.CookieV4, securePrefix + v4},
+		{"always over http", session.SecureAlways, false, session.CookieV4, securePrefix + v4},
+		{"never over https", session.SecureNever, true, session.CookieV4, v4},
+		{"v5 auto over https", session.SecureAuto, true, session.CookieV5, securePrefix + v5},
+		{"v5 never", session.SecureNever, false, session.CookieV5, v5},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p := newProbeStore()
-			m := NewManager(p, Config{Secure: tc.secure, CookieVersion: tc.version, Now: func() time.Time { return probeNow }})
-			u, _ := p.CreateUser(context.Background(), User{})
+			p := newSpy()
+			m := session.NewManager(p, session.Config{Secure: tc.secure, CookieVersion: tc.version, Now: func() time.Time { return probeNow }})
+			u, _ := p.CreateUser(context.Background(), session.User{})
 			req := func() *http.Request {
 				r := httptest.NewRequest("GET", "/", nil)
 				if tc.tls {
@@ -712,8 +502,8 @@ func TestCookieAttributes(t *testing.T) {
 func TestFixation(t *testing.T) {
 	for _, plant := range []string{"live", "unknown", "garbage", "none"} {
 		t.Run(plant, func(t *testing.T) {
-			p, m, attacker := probeSetup(t, Config{})
-			victim, _ := p.CreateUser(context.Background(), User{Name: "victim"})
+			p, m, attacker := probeSetup(t, session.Config{})
+			victim, _ := p.CreateUser(context.Background(), session.User{Name: "victim"})
 			r := httptest.NewRequest("GET", "/login", nil)
 			planted := ""
 			switch plant {
@@ -739,7 +529,7 @@ func TestFixation(t *testing.T) {
 			if !uuidV4.MatchString(cs[0].Value) {
 				t.Errorf("new token %q is not a fresh UUID", cs[0].Value)
 			}
-			if _, err := m.Validate(context.Background(), attacker); plant == "live" && !errors.Is(err, ErrNoSession) {
+			if _, err := m.Validate(context.Background(), attacker); plant == "live" && !errors.Is(err, session.ErrNoSession) {
 				t.Errorf("the planted session still validates: %v", err)
 			}
 			res, err := m.Validate(context.Background(), cs[0].Value)
@@ -755,19 +545,19 @@ func TestFixation(t *testing.T) {
 // the middleware accepts the cookie, a stolen stored value is no cookie,
 // and Revoke, RevokeOthers and Destroy work on stored values.
 func TestHashedTokens(t *testing.T) {
-	p, m, raw := probeSetup(t, Config{HashTokens: true})
+	p, m, raw := probeSetup(t, session.Config{HashTokens: true})
 	if !uuidV4.MatchString(raw) {
 		t.Fatalf("cookie %q is not a raw UUID", raw)
 	}
-	stored := HashToken(raw)
+	stored := session.HashToken(raw)
 	if !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(stored) {
 		t.Fatalf("HashToken gave %q", stored)
 	}
-	s, ok := p.session(stored)
-	if !ok {
+	s, _, err := p.Store.GetSessionAndUser(context.Background(), stored)
+	if err != nil {
 		t.Fatalf("no row under sha256(cookie)")
 	}
-	if _, ok := p.session(raw); ok {
+	if p.has(raw) {
 		t.Fatal("the raw token is stored")
 	}
 
@@ -816,7 +606,107 @@ func TestHashedTokens(t *testing.T) {
 	if err := m.Destroy(context.Background(), httptest.NewRecorder(), r); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := p.session(HashToken(raw3)); ok || signedIn(raw3) {
+	if p.has(session.HashToken(raw3)) || signedIn(raw3) {
 		t.Error("Destroy left the hashed session")
 	}
+}
+
+var (
+	nextAuthTokenRE  = regexp.MustCompile(`^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{64})$`)
+	plausibleTokenRE = regexp.MustCompile(`^[A-Za-z0-9\-_.~+/=]{1,512}$`)
+)
+
+// FuzzValidate gives Validate arbitrary tokens under four configurations
+// and checks, against a regular expression written apart from the code,
+// that a token that cannot be valid never reaches the adapter, and that a
+// plausible one is looked up once, by its stored form, and finds the live
+// session only when it is its token.
+func FuzzValidate(f *testing.F) {
+	f.Add("0b9a1f8e-2c3d-4e5f-8a9b-0c1d2e3f4a5b", uint8(0))
+	f.Add(strings.Repeat("f", 64), uint8(1))
+	f.Add("abc_DEF-123.~+/=", uint8(2))
+	f.Add("' OR 1=1 --", uint8(3))
+	f.Fuzz(func(t *testing.T, token string, mode uint8) {
+		var cfg session.Config
+		valid := nextAuthTokenRE.MatchString
+		switch mode % 4 {
+		case 1:
+			cfg.HashTokens = true
+		case 2:
+			cfg.NewToken = func() (string, error) { return "custom-" + strings.Repeat("x", 20), nil }
+			valid = plausibleTokenRE.MatchString
+		case 3:
+			cfg.UpdateAge = session.UpdateAlways
+			cfg.CookieVersion = session.CookieV5
+		}
+		p, m, known := probeSetup(t, cfg)
+		res, err := m.Validate(context.Background(), token)
+		asked := p.askedTokens()
+		if !valid(token) {
+			if !errors.Is(err, session.ErrNoSession) || len(asked) != 0 {
+				t.Fatalf("invalid token %q: err %v, adapter asked %q", token, err, asked)
+			}
+			return
+		}
+		stored := token
+		if cfg.HashTokens {
+			stored = session.HashToken(token)
+		}
+		if len(asked) == 0 || asked[0] != stored {
+			t.Fatalf("token %q: adapter asked %q, want %q first", token, asked, stored)
+		}
+		if token == known {
+			if err != nil || res.User.Email != "ada@example.com" {
+				t.Fatalf("the live token: %v", err)
+			}
+			return
+		}
+		if !errors.Is(err, session.ErrNoSession) || len(asked) != 1 {
+			t.Fatalf("token %q: err %v, adapter asked %q", token, err, asked)
+		}
+	})
+}
+
+// FuzzMiddleware sends arbitrary Cookie headers, over http or https,
+// through RequireSession on a store holding one live session: the answer
+// is 200 or 401 and nothing else, the adapter sees only tokens of a valid
+// shape, and every Set-Cookie is of the cookie name that applies to the
+// request (or clears a chunk of it).
+func FuzzMiddleware(f *testing.F) {
+	f.Add("next-auth.session-token=KNOWN", false)
+	f.Add("__Secure-next-auth.session-token=KNOWN", true)
+	f.Add("next-auth.session-token=KNOWN; next-auth.session-token=x", false)
+	f.Add("next-auth.session-token.0=KNO; next-auth.session-token.1=WN", false)
+	f.Fuzz(func(t *testing.T, header string, secure bool) {
+		p, m, known := probeSetup(t, session.Config{})
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header["Cookie"] = strings.Split(strings.ReplaceAll(header, "KNOWN", known), "\n")
+		if secure {
+			r.TLS = &tls.ConnectionState{}
+		}
+		w := httptest.NewRecorder()
+		m.RequireSession(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if _, s, ok := session.FromContext(r.Context()); !ok || s.Token != known {
+				t.Errorf("handler reached with session %v %q", ok, s.Token)
+			}
+		})).ServeHTTP(w, r)
+		if w.Code != http.StatusOK && w.Code != http.StatusUnauthorized {
+			t.Fatalf("status %d", w.Code)
+		}
+		for _, tok := range p.askedTokens() {
+			if !nextAuthTokenRE.MatchString(tok) {
+				t.Fatalf("adapter asked about %q", tok)
+			}
+		}
+		want := m.CookieName(r)
+		for _, c := range w.Result().Cookies() {
+			// The cookie itself, or a leftover chunk of it being cleared.
+			if !strings.HasPrefix(c.Name, want) || !c.HttpOnly || c.Secure != secure || (c.Name != want && c.MaxAge >= 0) {
+				t.Fatalf("Set-Cookie %s on a request read as %s", c, want)
+			}
+		}
+		if !p.has(known) && w.Code == http.StatusOK {
+			t.Fatal("signed in, but the live session is gone")
+		}
+	})
 }

@@ -108,7 +108,11 @@ type SessionLister interface {
 	ListSessions(ctx context.Context, q ListQuery) ([]SessionUser, error)
 }
 
-// ListQuery selects sessions for SessionLister.ListSessions.
+// ListQuery selects sessions for SessionLister.ListSessions. The listing
+// is ordered by expiry, newest first, then by a tiebreak the store chooses
+// (ListCursor.Key), so that it can be read page by page: Limit rows, then
+// Limit more After the last one's Cursor. Each page is a keyset query on
+// the database, not an offset over the rows before it.
 type ListQuery struct {
 	// Now: only sessions with expires >= Now are listed.
 	Now time.Time
@@ -116,7 +120,28 @@ type ListQuery struct {
 	UserID string
 	// Limit, when > 0, is the most rows returned.
 	Limit int
+	// After, when not zero, lists only the sessions that come after it in
+	// the order above: pass the Cursor of the last row of the page before.
+	After ListCursor
+	// Search, when not empty, lists only the sessions of users whose email
+	// or name contains it, ignoring case (on SQLite, the case of ASCII
+	// letters only). It is matched as plain text: % and _ are no wildcards.
+	Search string
 }
+
+// ListCursor is a position in a listing (SessionUser.Cursor,
+// ListQuery.After). It holds no token, so it may be put in a URL: Key is
+// a non-secret tiebreak among sessions of equal expiry that the store
+// chooses (the SQL stores use the session's id, or a value derived from
+// the row where the schema has no id). A cursor that names no row still
+// works: the listing continues after the place it would have had.
+type ListCursor struct {
+	Expires time.Time
+	Key     string
+}
+
+// IsZero reports whether c is the zero cursor: the start of a listing.
+func (c ListCursor) IsZero() bool { return c.Expires.IsZero() && c.Key == "" }
 
 // UserSessionDeleter is a Store that can delete all sessions of a user
 // (Manager.RevokeUser, Manager.RevokeOthers).
@@ -194,4 +219,7 @@ type Adapter interface {
 type SessionUser struct {
 	Session Session
 	User    User
+	// Cursor is the row's place in the listing: ListQuery.After set to it
+	// lists the rows that follow.
+	Cursor ListCursor
 }

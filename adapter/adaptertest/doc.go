@@ -18,31 +18,39 @@
 //		}
 //	}
 //
-// Run calls New at the start of every subtest, so New must give a clean
-// database each time (truncating the four tables is enough). Subtests do not
-// run in parallel with each other, but the concurrency case calls the adapter
-// from many goroutines at once: run the tests with -race.
+// Run calls New at the start of every subtest (the Auth.js cases share
+// one, as Auth.js's do), so New must give a clean database each time
+// (truncating the four tables is enough). Subtests do not run in parallel
+// with each other, but the concurrency cases call the adapter from many
+// goroutines at once: run the tests with -race.
 //
 // # What it checks
 //
 // The Auth.js cases (packages/utils/adapter.ts in the next-auth repository)
-// keep their names as subtests under "authjs", with Go's idioms in place of
-// JavaScript's: a missing row is an error wrapping [session.ErrNotFound]
-// rather than null, useVerificationToken fails that way on the second use,
-// deleteUser also removes the user's sessions and accounts, and each case
-// makes its own rows on a fresh adapter instead of sharing state with the
-// previous one.
+// run as Auth.js writes them, under "authjs": in its order, on one adapter,
+// each case reading what the ones before wrote, with its data. Its
+// updateUser names only the user's name ([session.UserName]) and its
+// updateSession only the expiry, so a store that overwrites the fields an
+// update did not name fails the later getUserByAccount and deleteUser.
+// Go's idioms stand in for JavaScript's: a missing row is an error wrapping
+// [session.ErrNotFound] rather than null, and reads that Auth.js makes
+// straight from the database go through the adapter.
 //
-// The other cases cover the methods beyond Auth.js (ListSessions,
-// DeleteUserSessions, CountActive, DeleteExpired) and the promises the
-// [session.Adapter] documentation makes: times round-trip to the millisecond
-// in UTC; ids have the shape of [adapter.Flavour.IDs]; Session.ID is empty
-// exactly when the flavour has no session id column; CreatedAt round-trips
-// where the flavour has the column; NULL columns come back as empty values;
+// The other cases cover what Auth.js leaves open: every update keeps the
+// fields it does not name, and an UpdateSession of a missing token fails
+// with [session.ErrNotFound]; deletes remove their rows and only theirs;
+// the methods beyond Auth.js (ListSessions, DeleteUserSessions,
+// CountActive, DeleteExpired) and the promises the [session.Adapter]
+// documentation makes: times round-trip to the millisecond in UTC; ids
+// have the shape of [adapter.Flavour.IDs]; Session.ID is empty exactly
+// when the flavour has no session id column; CreatedAt round-trips where
+// the flavour has the column; NULL columns come back as empty values;
 // lookups of absent or malformed ids and tokens fail with
 // [session.ErrNotFound] and never with a database error; sessions for
-// unknown users fail with [session.ErrUnknownUser]; and concurrent use is
-// safe and loses nothing.
+// unknown users fail with [session.ErrUnknownUser]. Last, concurrency:
+// many goroutines use the adapter at once and lose nothing, and a
+// [session.Manager] on it survives races of extension against revocation
+// and of sign-ins against the sweeper.
 //
 // # Time
 //

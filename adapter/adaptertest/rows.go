@@ -14,12 +14,15 @@ import (
 func (s *suite) ownCases(t *testing.T) {
 	t.Run("ids", s.ids)
 	t.Run("fields", s.fields)
+	t.Run("partial", s.partial)
+	t.Run("deletes", s.deletes)
 	t.Run("missing", s.missing)
 	t.Run("ListSessions", s.listSessions)
 	t.Run("DeleteUserSessions", s.deleteUserSessions)
 	t.Run("CountActive", s.countActive)
 	t.Run("DeleteExpired", s.deleteExpired)
 	s.test(t, "concurrency", s.concurrency)
+	t.Run("races", s.races)
 }
 
 // ids: who makes ids and what they look like.

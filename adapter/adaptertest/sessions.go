@@ -1,6 +1,7 @@
 package adaptertest
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -83,6 +84,121 @@ func (s *suite) listSessions(t *testing.T) {
 		checkList(t, "ListSessions(user a, limit 1)", list(t, a, f.a.ID, s.now, 1), f.users, f.a2)
 		checkList(t, "ListSessions(user a, limit 3)", list(t, a, f.a.ID, s.now, 3), f.users, f.a2, f.a1, f.a4)
 		checkList(t, "ListSessions(all, limit 100)", list(t, a, "", s.now, 100), f.users, f.b3, f.a2, f.b1, f.a1, f.a4)
+	})
+
+	s.test(t, "pages", func(t *testing.T, a session.Adapter) {
+		f := s.fleet(t, a)
+		// Two more sessions expiring with b1: ties that the key orders.
+		t1 := s.createSession(t, a, f.a.ID, f.b1.Expires)
+		s.createSession(t, a, f.b.ID, f.b1.Expires)
+		full := list(t, a, "", s.now, 0)
+		if len(full) != 7 {
+			t.Fatalf("ListSessions(all) = %d sessions, want 7", len(full))
+		}
+		for i, su := range full {
+			if i > 0 && su.Session.Expires.After(full[i-1].Session.Expires) {
+				t.Errorf("ListSessions(all): row %d expires after row %d", i, i-1)
+			}
+			c := su.Cursor
+			if !c.Expires.Equal(su.Session.Expires) || c.Key == "" || strings.Contains(c.Key, su.Session.Token) {
+				t.Errorf("row %d: Cursor = %+v; want its expiry and a key that is not the token", i, c)
+			}
+		}
+		tokens := func(l []session.SessionUser) string {
+			var out []string
+			for _, su := range l {
+				out = append(out, su.Session.Token[:8])
+			}
+			return strings.Join(out, " ")
+		}
+		page := func(t *testing.T, q session.ListQuery) []session.SessionUser {
+			t.Helper()
+			q.Now = s.now
+			l, err := a.ListSessions(t.Context(), q)
+			if err != nil {
+				t.Fatalf("ListSessions(%+v): %v", q, err)
+			}
+			return l
+		}
+		readAll := func(t *testing.T, q session.ListQuery) []session.SessionUser {
+			t.Helper()
+			var got []session.SessionUser
+			for range 20 {
+				l := page(t, q)
+				got = append(got, l...)
+				if len(l) < q.Limit {
+					return got
+				}
+				q.After = l[len(l)-1].Cursor
+			}
+			t.Fatalf("paging %+v did not end", q)
+			return nil
+		}
+		for _, size := range []int{1, 2, 3, 7} {
+			if got := readAll(t, session.ListQuery{Limit: size}); tokens(got) != tokens(full) {
+				t.Errorf("pages of %d: [%s], want [%s]", size, tokens(got), tokens(full))
+			}
+		}
+		checkList(t, "pages of 2 of user a", readAll(t, session.ListQuery{UserID: f.a.ID, Limit: 2}), f.users, f.a2, t1, f.a1, f.a4)
+		// A cursor whose row was deleted meanwhile continues where it was.
+		first := page(t, session.ListQuery{Limit: 3})
+		if err := a.DeleteSession(t.Context(), first[2].Session.Token); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := tokens(page(t, session.ListQuery{Limit: 10, After: first[2].Cursor})), tokens(full[3:]); got != want {
+			t.Errorf("after a deleted row: [%s], want [%s]", got, want)
+		}
+		// Forged cursors: no error, no token.
+		for _, c := range []session.ListCursor{
+			{Key: "x"}, {Expires: s.now.Add(time.Hour), Key: "'; DROP TABLE x; --"}, {Expires: s.now, Key: "-1"},
+			{Expires: s.now, Key: "99999999999999999999999"}, {Expires: s.now, Key: "a\x00b"}, {Expires: s.now, Key: "\xff"},
+			{Expires: s.now.Add(time.Hour)},
+		} {
+			if _, err := a.ListSessions(t.Context(), session.ListQuery{Now: s.now, After: c}); err != nil {
+				t.Errorf("ListSessions(After %+v): %v, want no error", c, err)
+			}
+		}
+	})
+
+	s.test(t, "search", func(t *testing.T, a session.Adapter) {
+		mk := func(name, email string) session.User {
+			u := s.userFixture()
+			u.Name, u.Email = name, fmt.Sprintf(email, s.seq.Add(1))
+			got, err := a.CreateUser(t.Context(), u)
+			if err != nil {
+				t.Fatalf("CreateUser: %v", err)
+			}
+			return got
+		}
+		ada, grace, odd := mk("Ada Lovelace", "ada%d@example.com"), mk("Grace Hopper", "grace%d@Navy.mil"), mk("100%_real", "odd%d@example.org")
+		users := map[string]session.User{ada.ID: ada, grace.ID: grace, odd.ID: odd}
+		ada1 := s.createSession(t, a, ada.ID, s.now.Add(time.Hour))
+		ada2 := s.createSession(t, a, ada.ID, s.now.Add(3*time.Hour))
+		grace1 := s.createSession(t, a, grace.ID, s.now.Add(2*time.Hour))
+		odd1 := s.createSession(t, a, odd.ID, s.now.Add(4*time.Hour))
+		s.createSession(t, a, ada.ID, s.now.Add(-time.Hour)) // expired
+		search := func(t *testing.T, q session.ListQuery) []session.SessionUser {
+			t.Helper()
+			q.Now = s.now
+			l, err := a.ListSessions(t.Context(), q)
+			if err != nil {
+				t.Fatalf("ListSessions(Search %q): %v", q.Search, err)
+			}
+			return l
+		}
+		checkList(t, "Search LOVELACE (name)", search(t, session.ListQuery{Search: "LOVELACE"}), users, ada2, ada1)
+		checkList(t, "Search navy.MIL (email)", search(t, session.ListQuery{Search: "navy.MIL"}), users, grace1)
+		checkList(t, "Search example (emails)", search(t, session.ListQuery{Search: "example"}), users, odd1, ada2, ada1)
+		checkList(t, "Search % (literal)", search(t, session.ListQuery{Search: "%"}), users, odd1)
+		checkList(t, "Search _ (literal)", search(t, session.ListQuery{Search: "_"}), users, odd1)
+		checkList(t, "Search nobody", search(t, session.ListQuery{Search: "nobody"}), users)
+		checkList(t, "Search a, user grace", search(t, session.ListQuery{Search: "a", UserID: grace.ID}), users, grace1)
+		l := search(t, session.ListQuery{Search: "example", Limit: 1})
+		checkList(t, "Search example, page 2", search(t, session.ListQuery{Search: "example", Limit: 1, After: l[0].Cursor}), users, ada2)
+		for _, hostile := range []string{"'; DROP TABLE x; --", "\\", "\\%", "a\x00b", "\xff\xfe", strings.Repeat("%", 1000)} {
+			search(t, session.ListQuery{Search: hostile})
+		}
+		checkList(t, "after hostile searches", search(t, session.ListQuery{}), users, odd1, ada2, grace1, ada1)
 	})
 
 	s.test(t, "empty", func(t *testing.T, a session.Adapter) {

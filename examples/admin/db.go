@@ -5,7 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"golang.org/x/crypto/bcrypt"
@@ -43,6 +46,25 @@ func openStore(databaseURL, sqlitePath string, f adapter.Flavour) (store, error)
 // closeStore releases the store's statements and closes its database.
 func closeStore(st store) error {
 	return errors.Join(st.Close(), st.DB().Close())
+}
+
+// addDeviceColumns adds the flavour's device columns to a Session table
+// made before they existed (CreateSchema adds them to a new one). They are
+// nullable text, which NextAuth ignores.
+func addDeviceColumns(ctx context.Context, db *sqlx.DB, f adapter.Flavour) error {
+	S := adapter.Quote(f.Tables.Session)
+	for _, c := range []string{f.Device.UserAgent, f.Device.IP} {
+		if c == "" {
+			continue
+		}
+		if _, err := db.ExecContext(ctx, `SELECT `+adapter.Quote(c)+` FROM `+S+` LIMIT 0`); err == nil {
+			continue
+		}
+		if _, err := db.ExecContext(ctx, `ALTER TABLE `+S+` ADD COLUMN `+adapter.Quote(c)+` TEXT`); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // credentialTable holds what NextAuth's tables have no room for: a
@@ -151,3 +173,57 @@ func seed(ctx context.Context, st store, users []demoUser, cost int) error {
 
 // normalizeEmail is how emails are compared at sign-in.
 func normalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// demoDevices are the User-Agents and addresses of the demo sessions.
+var demoDevices = []struct{ ua, ip string }{
+	{"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36", "203.0.113.24"},
+	{"Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1", "198.51.100.7"},
+	{"Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0", "192.0.2.113"},
+	{"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0", "2001:db8::4a"},
+	{"Mozilla/5.0 (Linux; Android 15; Pixel 9) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36", "198.51.100.201"},
+	{"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15", "203.0.113.90"},
+}
+
+var demoNames = []string{"Grace", "Linus", "Margaret", "Ken", "Barbara", "Dennis", "Frances", "Edsger", "Radia", "Niklaus"}
+
+// seedSessions adds n demo sessions, ten per demo user, signed in over the
+// last 30 days on various devices, so that the dashboard has pages, a
+// search and charts to show. It is for trying the dashboard out.
+func seedSessions(ctx context.Context, st store, n int) error {
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	rng := rand.New(rand.NewPCG(1, uint64(now.UnixNano())))
+	// run tells this seeding's emails from an earlier one's.
+	run := strconv.FormatInt(now.UnixMilli()%(36*36*36), 36)
+	var u session.User
+	for i := range n {
+		if i%10 == 0 {
+			name := demoNames[(i/10)%len(demoNames)]
+			var err error
+			u, err = st.CreateUser(ctx, session.User{
+				Name:  fmt.Sprintf("%s %d", name, i/10),
+				Email: fmt.Sprintf("%s%d.%s@demo.example", strings.ToLower(name), i/10, run),
+			})
+			if err != nil {
+				return fmt.Errorf("seeding demo users: %w", err)
+			}
+		}
+		// More sign-ins lately; each was last used some time after it.
+		created := now.Add(-time.Duration(rng.ExpFloat64() * float64(6*24*time.Hour)))
+		if created.Before(now.Add(-29 * 24 * time.Hour)) {
+			created = now.Add(-time.Duration(rng.Int64N(int64(29 * 24 * time.Hour))))
+		}
+		used := created.Add(time.Duration(rng.Int64N(int64(now.Sub(created)) + 1)))
+		d := demoDevices[rng.IntN(len(demoDevices))]
+		token, err := session.NewUUIDToken()
+		if err != nil {
+			return err
+		}
+		if _, err := st.CreateSession(ctx, session.Session{
+			Token: token, UserID: u.ID, CreatedAt: created, Expires: used.Add(maxAge).Truncate(time.Millisecond),
+			UserAgent: d.ua, IP: d.ip,
+		}); err != nil {
+			return fmt.Errorf("seeding demo sessions: %w", err)
+		}
+	}
+	return nil
+}

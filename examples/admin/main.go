@@ -21,6 +21,7 @@ func main() {
 	dbPath := flag.String("db", "nextsession-admin.db", "SQLite file, used when DATABASE_URL is not set")
 	flavourName := flag.String("flavour", adapter.Prisma.Name, "NextAuth schema flavour")
 	seedDemo := flag.Bool("seed", true, "create the demo users")
+	demoSessions := flag.Int("demo-sessions", 0, "add this many demo sessions of demo users, to try paging, search and the charts")
 	flag.Parse()
 	log.SetFlags(0)
 
@@ -33,6 +34,8 @@ func main() {
 		SQLitePath:  *dbPath,
 		Flavour:     flavour,
 		Seed:        *seedDemo,
+
+		DemoSessions: *demoSessions,
 	}); err != nil {
 		log.Fatal(err)
 	}
@@ -68,7 +71,8 @@ func run(addr string, cfg config) error {
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	hs := newHTTPServer(srv)
+	hs.RegisterOnShutdown(srv.EndStreams)
 	fmt.Printf("Listening on http://%s/admin\n", ln.Addr())
 
 	errc := make(chan error, 1)
@@ -84,4 +88,19 @@ func run(addr string, cfg config) error {
 		return err
 	}
 	return nil
+}
+
+// newHTTPServer bounds every phase of a connection, so that slow or stalled
+// clients cannot hold connections and goroutines: the headers, the whole
+// request, the response (the event stream extends its own write deadline
+// per event) and an idle keep-alive.
+func newHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
 }

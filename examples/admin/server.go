@@ -12,7 +12,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
+	"strconv"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -32,24 +33,60 @@ type config struct {
 	Flavour     adapter.Flavour
 	// Seed creates the demo users.
 	Seed bool
-	// Refresh is how often the dashboard fetches the count. Default 5s.
+	// DemoSessions is how many demo sessions (of demo users) to add.
+	DemoSessions int
+	// Refresh is how often the dashboard's live view (the event stream or,
+	// when that fails, polling) rereads the count and the list. Default 2s.
 	Refresh time.Duration
+	// PageSize is how many sessions a page of the dashboard lists. Default 50.
+	PageSize int
+	// MaxStreams bounds the dashboards updated through an open event
+	// stream at once; the others poll. Default 16.
+	MaxStreams int
+	// DBTimeout bounds the database work of a request. Default 5s.
+	DBTimeout time.Duration
 	// BcryptCost is the cost of the password hashes made. Default bcrypt.DefaultCost.
 	BcryptCost int
 	Log        *slog.Logger
 }
 
+// Sign-in throttling: failures per account (the email, whether or not it
+// exists) and per client address, as token buckets.
+const (
+	accountBurst, accountEvery = 5, 30 * time.Second
+	clientBurst, clientEvery   = 20, 5 * time.Second
+	throttleKeys               = 10000
+)
+
+// The sessions' lifetimes, which "last active" is derived from.
+const (
+	maxAge    = session.DefaultMaxAge
+	updateAge = session.DefaultUpdateAge
+)
+
 // server is the dashboard: an http.Handler over a session.Manager.
 type server struct {
+	cfg     config
 	st      store
 	m       *session.Manager
 	pages   map[string]*template.Template
-	refresh time.Duration
 	log     *slog.Logger
 	handler http.Handler
 	// dummyHash is compared against when the email is unknown, so that a
 	// wrong email takes as long as a wrong password.
 	dummyHash []byte
+	// compareHash is bcrypt's comparison (a variable for the tests).
+	compareHash func(hash, password []byte) error
+	// accounts and clients throttle failed sign-ins.
+	accounts, clients *throttle
+	// chartSVG is the charts drawn at chartAt.
+	chartMu  sync.Mutex
+	chartSVG template.HTML
+	chartAt  time.Time
+	// streams holds a token per open event stream; closing stop ends them.
+	streams  chan struct{}
+	stop     chan struct{}
+	stopOnce sync.Once
 }
 
 // newServer opens the database, creates the tables that are missing and
@@ -59,8 +96,19 @@ func newServer(ctx context.Context, cfg config) (*server, error) {
 		cfg.Flavour = adapter.Prisma
 	}
 	if cfg.Refresh <= 0 {
-		cfg.Refresh = 5 * time.Second
+		cfg.Refresh = 2 * time.Second
 	}
+	if cfg.PageSize <= 0 {
+		cfg.PageSize = 50
+	}
+	if cfg.MaxStreams <= 0 {
+		cfg.MaxStreams = 16
+	}
+	if cfg.DBTimeout <= 0 {
+		cfg.DBTimeout = 5 * time.Second
+	}
+	// The example's own schema records the device of each sign-in.
+	cfg.Flavour.Device = adapter.DeviceColumns{UserAgent: "userAgent", IP: "ip"}
 	if cfg.BcryptCost == 0 {
 		cfg.BcryptCost = bcrypt.DefaultCost
 	}
@@ -84,13 +132,21 @@ func newServer(ctx context.Context, cfg config) (*server, error) {
 		return nil, err
 	}
 	s := &server{
-		st:        st,
-		m:         session.NewManager(st, session.Config{LoginURL: "/signin", SweepInterval: time.Hour}),
-		pages:     pages,
-		refresh:   cfg.Refresh,
-		log:       cfg.Log,
-		dummyHash: dummy,
+		cfg:         cfg,
+		st:          st,
+		pages:       pages,
+		log:         cfg.Log,
+		dummyHash:   dummy,
+		compareHash: bcrypt.CompareHashAndPassword,
+		accounts:    newThrottle(accountBurst, accountEvery, throttleKeys),
+		clients:     newThrottle(clientBurst, clientEvery, throttleKeys),
+		streams:     make(chan struct{}, cfg.MaxStreams),
+		stop:        make(chan struct{}),
 	}
+	s.m = session.NewManager(st, session.Config{
+		LoginURL: "/signin", SweepInterval: time.Hour, MaxAge: maxAge, UpdateAge: updateAge,
+		ErrorFunc: s.sessionUnavailable,
+	})
 	s.handler = s.routes()
 	return s, nil
 }
@@ -99,20 +155,31 @@ func setUp(ctx context.Context, st store, cfg config) error {
 	if err := st.CreateSchema(ctx); err != nil {
 		return fmt.Errorf("creating tables: %w", err)
 	}
+	if err := addDeviceColumns(ctx, st.DB(), cfg.Flavour); err != nil {
+		return fmt.Errorf("adding device columns: %w", err)
+	}
 	if _, err := st.DB().ExecContext(ctx, credentialSchema(cfg.Flavour)); err != nil {
 		return fmt.Errorf("creating credential table: %w", err)
 	}
 	if cfg.Seed {
-		return seed(ctx, st, demoUsers, cfg.BcryptCost)
+		if err := seed(ctx, st, demoUsers, cfg.BcryptCost); err != nil {
+			return err
+		}
 	}
-	return nil
+	return seedSessions(ctx, st, cfg.DemoSessions)
 }
 
 // ServeHTTP serves the dashboard's pages.
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
-// Close stops the session sweeper and closes the database.
+// EndStreams ends the open event streams (the browsers reconnect): for a
+// shutdown, which waits for open connections.
+func (s *server) EndStreams() { s.stopOnce.Do(func() { close(s.stop) }) }
+
+// Close ends the event streams, stops the session sweeper and closes the
+// database.
 func (s *server) Close() error {
+	s.EndStreams()
 	s.m.Close()
 	return closeStore(s.st)
 }
@@ -129,14 +196,17 @@ func (s *server) routes() http.Handler {
 	mux.Handle("POST /account/revoke-others", s.m.RequireSession(http.HandlerFunc(s.revokeOthers)))
 
 	mux.Handle("GET /admin", s.adminOnly(s.dashboard))
-	mux.Handle("GET /admin/count", s.adminOnly(s.count))
+	mux.Handle("GET /admin/live", s.adminOnly(s.live))
 	mux.Handle("POST /admin/revoke", s.adminOnly(s.revoke))
 	mux.Handle("POST /admin/revoke-user", s.adminOnly(s.revokeUser))
 
 	root := http.NewServeMux()
 	static, _ := fs.Sub(assets, "static")
 	root.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
-	root.Handle("/", s.m.Middleware(mux))
+	// The event stream outlives any request deadline: it bounds each of
+	// its reads itself.
+	root.Handle("GET /admin/events", s.m.Middleware(s.adminOnly(s.events)))
+	root.Handle("/", withDeadline(s.cfg.DBTimeout, s.m.Middleware(formsOnly(mux))))
 	// Every form posts to this origin; CrossOriginProtection refuses
 	// cross-site POSTs by their Sec-Fetch-Site or Origin header.
 	return securityHeaders(http.NewCrossOriginProtection().Handler(root))
@@ -158,7 +228,7 @@ func (s *server) adminOnly(next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, _, ok := session.FromContext(r.Context())
 		if !ok {
-			if strings.HasSuffix(r.URL.Path, "/count") {
+			if r.URL.Path == "/admin/live" || r.URL.Path == "/admin/events" {
 				writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "signed out"})
 				return
 			}
@@ -194,24 +264,45 @@ type signInPage struct {
 }
 
 func (s *server) signInPage(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "signin", signInPage{Next: localPath(r.FormValue("next")), Flash: flash(r)})
+	s.render(w, r, http.StatusOK, "signin", signInPage{Next: localPath(r.FormValue("next")), Flash: s.takeFlash(w, r)})
 }
+
+// maxEmail bounds the email kept as a throttle key.
+const maxEmail = 320
 
 func (s *server) signIn(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	email, password := normalizeEmail(r.PostFormValue("email")), r.PostFormValue("password")
+	if len(email) > maxEmail {
+		email = email[:maxEmail]
+	}
 	next := localPath(r.PostFormValue("next"))
+	page := signInPage{Email: email, Next: next}
+	client := clientKey(r)
+	// Throttled before the password is looked at, with the same answer for
+	// any email, so that the answer tells nothing of the account.
+	if wait := max(s.accounts.wait(email), s.clients.wait(client)); wait > 0 {
+		retryAfter(w, wait)
+		page.Error = "Too many failed sign-ins. Try again in a moment."
+		s.render(w, r, http.StatusTooManyRequests, "signin", page)
+		return
+	}
 	userID, c, err := credentialByEmail(ctx, s.st, email)
 	if err != nil && !errors.Is(err, errNoCredential) {
 		s.fail(w, r, err)
 		return
 	}
+	// An unknown email is compared against a dummy hash of the same cost:
+	// both failures take as long and read the same.
 	hash := s.dummyHash
 	if err == nil {
 		hash = []byte(c.PasswordHash)
 	}
-	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || err != nil {
-		s.render(w, r, http.StatusUnauthorized, "signin", signInPage{Email: email, Next: next, Error: "Wrong email or password."})
+	if s.compareHash(hash, []byte(password)) != nil || err != nil {
+		s.accounts.fail(email)
+		s.clients.fail(client)
+		page.Error = "Wrong email or password."
+		s.render(w, r, http.StatusUnauthorized, "signin", page)
 		return
 	}
 	if _, err := s.m.Create(ctx, w, r, userID); err != nil {
@@ -232,200 +323,27 @@ func (s *server) signOut(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/signin?msg=signed-out", http.StatusSeeOther)
-}
-
-// row is a session as the pages show it: by handle, never by token.
-type row struct {
-	Handle    string
-	UserID    string
-	Name      string
-	Email     string
-	Created   time.Time
-	Expires   time.Time
-	ThisOne   bool
-	UserCount int
-}
-
-func (s *server) rows(ctx context.Context, userID string, current session.Session) ([]row, error) {
-	list, err := s.m.ListActive(ctx, userID, 0)
-	if err != nil {
-		return nil, err
-	}
-	perUser := map[string]int{}
-	for _, su := range list {
-		perUser[su.User.ID]++
-	}
-	rows := make([]row, len(list))
-	for i, su := range list {
-		rows[i] = row{
-			Handle:    su.Session.Handle(),
-			UserID:    su.User.ID,
-			Name:      su.User.Name,
-			Email:     su.User.Email,
-			Created:   su.Session.CreatedAt,
-			Expires:   su.Session.Expires,
-			ThisOne:   su.Session.Token == current.Token,
-			UserCount: perUser[su.User.ID],
-		}
-	}
-	return rows, nil
-}
-
-type accountPage struct {
-	User     session.User
-	Admin    bool
-	Sessions []row
-	Flash    string
-}
-
-func (s *server) account(w http.ResponseWriter, r *http.Request) {
-	u, cur, _ := session.FromContext(r.Context())
-	rows, err := s.rows(r.Context(), u.ID, cur)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	admin, err := isAdmin(r.Context(), s.st.DB(), u.ID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.render(w, r, http.StatusOK, "account", accountPage{User: u, Admin: admin, Sessions: rows, Flash: flash(r)})
-}
-
-func (s *server) revokeOthers(w http.ResponseWriter, r *http.Request) {
-	_, cur, _ := session.FromContext(r.Context())
-	n, err := s.m.RevokeOthers(r.Context(), cur)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	http.Redirect(w, r, fmt.Sprintf("/account?msg=others-signed-out&n=%d", n), http.StatusSeeOther)
-}
-
-type dashboardPage struct {
-	User      session.User
-	Admin     bool
-	Active    int64
-	Sessions  []row
-	Flash     string
-	RefreshMS int64
-}
-
-func (s *server) dashboard(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	u, cur, _ := session.FromContext(ctx)
-	n, err := s.m.CountActive(ctx)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	rows, err := s.rows(ctx, "", cur)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	s.render(w, r, http.StatusOK, "admin", dashboardPage{
-		User: u, Admin: true, Active: n, Sessions: rows, Flash: flash(r), RefreshMS: s.refresh.Milliseconds(),
-	})
-}
-
-func (s *server) count(w http.ResponseWriter, r *http.Request) {
-	n, err := s.m.CountActive(r.Context())
-	if err != nil {
-		s.log.Error("counting sessions", "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "database unavailable"})
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]int64{"active": n})
-}
-
-func (s *server) revoke(w http.ResponseWriter, r *http.Request) {
-	// The row's user narrows the search to that user's sessions (an index
-	// range), not every active session.
-	found := false
-	if userID := r.PostFormValue("user"); userID != "" {
-		var err error
-		found, err = s.m.RevokeHandle(r.Context(), userID, r.PostFormValue("handle"))
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-	}
-	msg := "revoked"
-	if !found {
-		msg = "gone"
-	}
-	http.Redirect(w, r, "/admin?msg="+msg, http.StatusSeeOther)
-}
-
-func (s *server) revokeUser(w http.ResponseWriter, r *http.Request) {
-	u, _, _ := session.FromContext(r.Context())
-	userID := r.PostFormValue("user")
-	n, err := s.m.RevokeUser(r.Context(), userID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if userID == u.ID {
-		// The admin signed themselves out too: clear the cookie.
-		_ = s.m.Destroy(r.Context(), w, r)
-		http.Redirect(w, r, "/signin?msg=signed-out-everywhere", http.StatusSeeOther)
-		return
-	}
-	http.Redirect(w, r, fmt.Sprintf("/admin?msg=user-signed-out&n=%d", n), http.StatusSeeOther)
-}
-
-// flash turns the msg query parameter into a message. Only known keys are
-// shown, so that a link cannot put words on the page.
-func flash(r *http.Request) string {
-	n := r.FormValue("n")
-	switch r.FormValue("msg") {
-	case "signed-out":
-		return "You are signed out."
-	case "signed-out-everywhere":
-		return "You are signed out on every device."
-	case "revoked":
-		return "Session revoked: that browser is signed out."
-	case "gone":
-		return "That session no longer exists: it was already revoked, signed out or expired."
-	case "user-signed-out":
-		return "Signed out everywhere: " + plural(n, "session") + " revoked."
-	case "others-signed-out":
-		return "Signed out other devices: " + plural(n, "session") + " revoked."
-	}
-	return ""
-}
-
-func plural(n, noun string) string {
-	if n == "1" {
-		return "1 " + noun
-	}
-	if n == "" || strings.Trim(n, "0123456789") != "" {
-		n = "0"
-	}
-	return n + " " + noun + "s"
-}
-
-// localPath returns p if it is a path on this site, else "": the sign-in
-// form never redirects elsewhere.
-func localPath(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") {
-		return ""
-	}
-	return p
+	s.redirect(w, r, "/signin", "signed-out", 0)
 }
 
 type errorPage struct {
 	Title, Message string
 }
 
-// fail logs an unexpected error and answers 500 without its details.
+// fail answers a request whose database work failed: 503, as the
+// middleware does when it cannot read the session, since what failed is a
+// database that is down, slow or locked, which a retry may find back. The
+// error is logged, not shown.
 func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-	s.render(w, r, http.StatusInternalServerError, "error", errorPage{Title: "Something went wrong", Message: "The server could not do that. Try again in a moment."})
+	s.log.Error("database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+	w.Header().Set("Retry-After", "5")
+	s.render(w, r, http.StatusServiceUnavailable, "error", errorPage{Title: "Database unavailable", Message: "The server could not reach its database. Try again in a moment."})
+}
+
+// sessionUnavailable is the middleware's ErrorFunc: the session could not
+// be read because the database failed.
+func (s *server) sessionUnavailable(w http.ResponseWriter, r *http.Request, err error) {
+	s.fail(w, r, fmt.Errorf("reading the session: %w", err))
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -441,9 +359,12 @@ func parsePages() (map[string]*template.Template, error) {
 			if t.IsZero() {
 				return "—"
 			}
-			return t.UTC().Format("Jan 2, 15:04 UTC")
+			return t.UTC().Format("Jan 2, 15:04")
 		},
-		"iso": session.FormatISO,
+		"iso":    session.FormatISO,
+		"device": describeDevice,
+		"ago":    ago,
+		"num":    thousands,
 	}
 	base, err := template.New("layout.html").Funcs(funcs).ParseFS(assets, "templates/layout.html")
 	if err != nil {
@@ -470,4 +391,16 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, status int, page
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = buf.WriteTo(w)
+}
+
+// thousands writes n with comma separators: 20,003.
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	if n < 0 {
+		return "-" + thousands(-n)
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }

@@ -29,18 +29,34 @@ func eachBackend(t *testing.T, test func(t *testing.T, s *server)) {
 		test(t, newTestServer(t, config{SQLitePath: filepath.Join(t.TempDir(), "admin.db")}))
 	})
 	t.Run("postgres", func(t *testing.T) {
-		// Named by process, so that two runs of these tests do not meet.
-		schema := fmt.Sprintf("example_admin_%d", os.Getpid())
-		pgtest.Open(t, schema)
-		test(t, newTestServer(t, config{DatabaseURL: pgtest.WithSchema(pgtest.DSN(), schema)}))
+		test(t, newTestServer(t, pgConfig(t, "example_admin")))
 	})
+}
+
+// pgConfig is a configuration on a fresh Postgres schema (skipped outside
+// CI when no server is reachable; see pgtest), named by the test's prefix
+// and the process, so that two runs of these tests do not meet.
+func pgConfig(t *testing.T, prefix string) config {
+	schema := fmt.Sprintf("%s_%d", prefix, os.Getpid())
+	pgtest.Open(t, schema)
+	return config{DatabaseURL: pgtest.WithSchema(pgtest.DSN(), schema)}
+}
+
+// adminServer serves s and signs the admin in.
+func adminServer(t *testing.T, s *server) (*httptest.Server, *browser) {
+	ts := httptest.NewServer(s)
+	// The event streams hold their connections open: end them first.
+	t.Cleanup(func() { ts.CloseClientConnections(); ts.Close() })
+	admin := newBrowser(t, ts)
+	admin.signIn("admin@example.com", "admin-password")
+	return ts, admin
 }
 
 func newTestServer(t testing.TB, cfg config) *server {
 	t.Helper()
 	cfg.Seed = true
 	cfg.BcryptCost = bcrypt.MinCost
-	cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	cfg.Log = slog.New(slog.NewTextHandler(testLog{t}, nil))
 	s, err := newServer(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -52,9 +68,10 @@ func newTestServer(t testing.TB, cfg config) *server {
 // browser is an HTTP client with its own cookie jar that does not follow
 // redirects, so that tests see where each answer points.
 type browser struct {
-	t    *testing.T
-	base string
-	c    *http.Client
+	t     *testing.T
+	base  string
+	c     *http.Client
+	agent string // User-Agent, when set
 }
 
 func newBrowser(t *testing.T, ts *httptest.Server) *browser {
@@ -70,6 +87,9 @@ func (b *browser) do(method, path string, form url.Values) (*http.Response, stri
 	req, err := http.NewRequest(method, b.base+path, strings.NewReader(form.Encode()))
 	if err != nil {
 		b.t.Fatal(err)
+	}
+	if b.agent != "" {
+		req.Header.Set("User-Agent", b.agent)
 	}
 	if method == http.MethodPost {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -121,6 +141,20 @@ func wantStatus(t *testing.T, res *http.Response, code int, location string) {
 		if got := res.Header.Get("Location"); got != location {
 			t.Fatalf("%s %s: redirect to %q, want %q", res.Request.Method, res.Request.URL.Path, got, location)
 		}
+	}
+}
+
+// wantFlash loads path and checks that it shows the message of the last
+// action once: a reload no longer shows it, and no URL carried it.
+func wantFlash(t *testing.T, b *browser, path, want string) {
+	t.Helper()
+	res, page := b.get(path)
+	wantStatus(t, res, http.StatusOK, "")
+	if !strings.Contains(page, want) {
+		t.Errorf("%s lacks the message %q:\n%s", path, want, page)
+	}
+	if _, page = b.get(path); strings.Contains(page, `class="flash"`) {
+		t.Errorf("%s shows the message again on reload", path)
 	}
 }
 
@@ -179,27 +213,11 @@ func TestSignIn(t *testing.T) {
 		wantCount(t, s, 2)
 
 		res, _ = alice.post("/signout", nil)
-		wantStatus(t, res, http.StatusSeeOther, "/signin?msg=signed-out")
+		wantStatus(t, res, http.StatusSeeOther, "/signin")
 		res, _ = alice.get("/account")
 		wantStatus(t, res, http.StatusSeeOther, "/signin")
 		wantCount(t, s, 1)
 	})
-}
-
-func TestSignInRedirectsOnlyLocally(t *testing.T) {
-	s := newTestServer(t, config{SQLitePath: filepath.Join(t.TempDir(), "admin.db")})
-	ts := httptest.NewServer(s)
-	defer ts.Close()
-	for next, want := range map[string]string{
-		"/admin":               "/admin",
-		"//evil.example/":      "/account",
-		"https://evil.example": "/account",
-		"/\\evil.example":      "/account",
-	} {
-		b := newBrowser(t, ts)
-		res, _ := b.post("/signin", url.Values{"email": {"alice@example.com"}, "password": {"alice-password"}, "next": {next}})
-		wantStatus(t, res, http.StatusSeeOther, want)
-	}
 }
 
 func TestAdminAccess(t *testing.T) {
@@ -210,18 +228,20 @@ func TestAdminAccess(t *testing.T) {
 		anon := newBrowser(t, ts)
 		res, _ := anon.get("/admin")
 		wantStatus(t, res, http.StatusSeeOther, "/signin?next=%2Fadmin")
-		res, body := anon.get("/admin/count")
-		wantStatus(t, res, http.StatusUnauthorized, "")
-		if !strings.Contains(body, `"error"`) {
-			t.Errorf("/admin/count without a session: %s", body)
+		for _, path := range []string{"/admin/live", "/admin/events"} {
+			res, body := anon.get(path)
+			wantStatus(t, res, http.StatusUnauthorized, "")
+			if !strings.Contains(body, `"error"`) {
+				t.Errorf("%s without a session: %s", path, body)
+			}
 		}
 		res, _ = anon.post("/admin/revoke-user", url.Values{"user": {"x"}})
 		wantStatus(t, res, http.StatusSeeOther, "/signin?next=%2Fadmin")
 
 		bob := newBrowser(t, ts)
 		bob.signIn("bob@example.com", "bob-password")
-		for _, path := range []string{"/admin", "/admin/count"} {
-			res, body = bob.get(path)
+		for _, path := range []string{"/admin", "/admin/live", "/admin/events"} {
+			res, body := bob.get(path)
 			wantStatus(t, res, http.StatusForbidden, "")
 			if !strings.Contains(body, "Admins only") {
 				t.Errorf("%s as a non-admin: page lacks the message:\n%s", path, body)
@@ -233,7 +253,7 @@ func TestAdminAccess(t *testing.T) {
 
 		admin := newBrowser(t, ts)
 		admin.signIn("admin@example.com", "admin-password")
-		res, body = admin.get("/admin")
+		res, body := admin.get("/admin")
 		wantStatus(t, res, http.StatusOK, "")
 		for _, want := range []string{"Active Sessions", "Currently logged in", `id="active-count"`, "bob@example.com", "This browser"} {
 			if !strings.Contains(body, want) {
@@ -250,10 +270,7 @@ func TestAdminAccess(t *testing.T) {
 
 func TestCount(t *testing.T) {
 	eachBackend(t, func(t *testing.T, s *server) {
-		ts := httptest.NewServer(s)
-		defer ts.Close()
-		admin := newBrowser(t, ts)
-		admin.signIn("admin@example.com", "admin-password")
+		ts, admin := adminServer(t, s)
 		newBrowser(t, ts).signIn("alice@example.com", "alice-password")
 
 		// An expired session is neither counted nor listed.
@@ -269,14 +286,17 @@ func TestCount(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		res, body := admin.get("/admin/count")
+		res, body := admin.get("/admin/live")
 		wantStatus(t, res, http.StatusOK, "")
 		if ct := res.Header.Get("Content-Type"); ct != "application/json" {
 			t.Errorf("Content-Type = %q", ct)
 		}
-		var got struct{ Active *int64 }
-		if err := json.Unmarshal([]byte(body), &got); err != nil || got.Active == nil || *got.Active != 2 {
-			t.Errorf("/admin/count = %s (%v), want active 2", body, err)
+		var got struct {
+			Active *int64
+			Rows   string
+		}
+		if err := json.Unmarshal([]byte(body), &got); err != nil || got.Active == nil || *got.Active != 2 || strings.Count(got.Rows, "<tr data-user=") != 2 {
+			t.Errorf("/admin/live = %s (%v), want active 2 and two rows", body, err)
 		}
 		_, page := admin.get("/admin")
 		if n := strings.Count(page, "<tr data-user="); n != 2 {
@@ -290,10 +310,7 @@ func TestCount(t *testing.T) {
 
 func TestRevoke(t *testing.T) {
 	eachBackend(t, func(t *testing.T, s *server) {
-		ts := httptest.NewServer(s)
-		defer ts.Close()
-		admin := newBrowser(t, ts)
-		admin.signIn("admin@example.com", "admin-password")
+		ts, admin := adminServer(t, s)
 		alice := newBrowser(t, ts)
 		alice.signIn("alice@example.com", "alice-password")
 		handle := session.Session{Token: alice.token()}.Handle()
@@ -308,32 +325,28 @@ func TestRevoke(t *testing.T) {
 			t.Fatalf("dashboard has no revoke form for alice's session")
 		}
 		res, _ := admin.post("/admin/revoke", form)
-		wantStatus(t, res, http.StatusSeeOther, "/admin?msg=revoked")
+		wantStatus(t, res, http.StatusSeeOther, "/admin")
+		wantFlash(t, admin, "/admin", "Session revoked")
 		res, _ = alice.get("/account")
 		wantStatus(t, res, http.StatusSeeOther, "/signin")
 		wantCount(t, s, 1)
 
 		// The same handle again (from a stale page): a message, not an error.
 		res, _ = admin.post("/admin/revoke", form)
-		wantStatus(t, res, http.StatusSeeOther, "/admin?msg=gone")
-		res, page = admin.get("/admin?msg=gone")
-		wantStatus(t, res, http.StatusOK, "")
-		if !strings.Contains(page, "That session no longer exists") {
-			t.Errorf("no message for a revoked session:\n%s", page)
-		}
+		wantStatus(t, res, http.StatusSeeOther, "/admin")
+		wantFlash(t, admin, "/admin", "That session no longer exists")
 		res, _ = admin.post("/admin/revoke", url.Values{"handle": {"not-a-handle"}, "user": {aliceUser.ID}})
-		wantStatus(t, res, http.StatusSeeOther, "/admin?msg=gone")
+		wantStatus(t, res, http.StatusSeeOther, "/admin")
+		wantFlash(t, admin, "/admin", "That session no longer exists")
 		res, _ = admin.post("/admin/revoke", url.Values{"handle": {handle}}) // no user
-		wantStatus(t, res, http.StatusSeeOther, "/admin?msg=gone")
+		wantStatus(t, res, http.StatusSeeOther, "/admin")
+		wantFlash(t, admin, "/admin", "That session no longer exists")
 	})
 }
 
 func TestSignOutEverywhere(t *testing.T) {
 	eachBackend(t, func(t *testing.T, s *server) {
-		ts := httptest.NewServer(s)
-		defer ts.Close()
-		admin := newBrowser(t, ts)
-		admin.signIn("admin@example.com", "admin-password")
+		ts, admin := adminServer(t, s)
 		phone, laptop, tablet := newBrowser(t, ts), newBrowser(t, ts), newBrowser(t, ts)
 		for _, b := range []*browser{phone, laptop, tablet} {
 			b.signIn("alice@example.com", "alice-password")
@@ -342,11 +355,8 @@ func TestSignOutEverywhere(t *testing.T) {
 
 		// Alice signs out her other devices from the laptop.
 		res, _ := laptop.post("/account/revoke-others", nil)
-		wantStatus(t, res, http.StatusSeeOther, "/account?msg=others-signed-out&n=2")
-		_, page := laptop.get("/account?msg=others-signed-out&n=2")
-		if !strings.Contains(page, "2 sessions revoked") {
-			t.Errorf("account page lacks the message:\n%s", page)
-		}
+		wantStatus(t, res, http.StatusSeeOther, "/account")
+		wantFlash(t, laptop, "/account", "2 sessions revoked")
 		res, _ = phone.get("/account")
 		wantStatus(t, res, http.StatusSeeOther, "/signin")
 		wantCount(t, s, 2)
@@ -357,14 +367,16 @@ func TestSignOutEverywhere(t *testing.T) {
 			t.Fatal(err)
 		}
 		res, _ = admin.post("/admin/revoke-user", url.Values{"user": {alice.ID}})
-		wantStatus(t, res, http.StatusSeeOther, "/admin?msg=user-signed-out&n=1")
+		wantStatus(t, res, http.StatusSeeOther, "/admin")
+		wantFlash(t, admin, "/admin", "1 session revoked")
 		res, _ = laptop.get("/account")
 		wantStatus(t, res, http.StatusSeeOther, "/signin")
 		wantCount(t, s, 1)
 
 		me, _ := s.st.GetUserByEmail(context.Background(), "admin@example.com")
 		res, _ = admin.post("/admin/revoke-user", url.Values{"user": {me.ID}})
-		wantStatus(t, res, http.StatusSeeOther, "/signin?msg=signed-out-everywhere")
+		wantStatus(t, res, http.StatusSeeOther, "/signin")
+		wantFlash(t, admin, "/signin", "signed out on every device")
 		if admin.token() != "" {
 			t.Error("signing oneself out everywhere left the cookie")
 		}
@@ -407,4 +419,14 @@ func TestSeedIsIdempotent(t *testing.T) {
 	if err := s.st.DB().Get(&n, `SELECT count(*) FROM "User"`); err != nil || n != len(demoUsers) {
 		t.Fatalf("%d users (%v), want %d", n, err, len(demoUsers))
 	}
+}
+
+func newLogger(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
+
+// testLog sends the server's log to the test's.
+type testLog struct{ t testing.TB }
+
+func (l testLog) Write(p []byte) (int, error) {
+	l.t.Log(strings.TrimSuffix(string(p), "\n"))
+	return len(p), nil
 }

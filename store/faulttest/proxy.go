@@ -2,7 +2,6 @@ package faulttest
 
 import (
 	"errors"
-	"io"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -17,6 +16,9 @@ type Proxy struct {
 
 	mu  sync.Mutex
 	cut bool
+	// gate is closed while bytes flow; during a black hole it is open,
+	// and every copy waits on it with what it has read.
+	gate chan struct{}
 	// conns maps each client connection to its server connection (nil
 	// while the server is being dialled).
 	conns map[net.Conn]net.Conn
@@ -35,7 +37,8 @@ func NewProxy(tb testing.TB, target string) *Proxy {
 	if err != nil {
 		tb.Fatalf("faulttest: %v", err)
 	}
-	p := &Proxy{target: target, ln: ln, conns: map[net.Conn]net.Conn{}}
+	p := &Proxy{target: target, ln: ln, conns: map[net.Conn]net.Conn{}, gate: make(chan struct{})}
+	close(p.gate)
 	p.wg.Add(1)
 	go p.accept()
 	tb.Cleanup(p.Close)
@@ -71,11 +74,45 @@ func (p *Proxy) resetAll() int {
 	return n
 }
 
-// Restore lets connections through again. Connections cut before stay cut.
+// BlackHole makes the proxy a database that accepts connections and then
+// says nothing: connections stay open and new ones are accepted, but no
+// byte is passed on in either direction; what is read is held, as a
+// network path that drops packets holds them in the senders' buffers.
+// Restore passes the held bytes on, as a path that comes back does.
+func (p *Proxy) BlackHole() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	select {
+	case <-p.gate:
+		p.gate = make(chan struct{})
+	default: // already a black hole
+	}
+}
+
+// Restore lets connections through again and ends a black hole.
+// Connections cut before stay cut.
 func (p *Proxy) Restore() {
 	p.mu.Lock()
 	p.cut = false
+	p.open()
 	p.mu.Unlock()
+}
+
+// open ends a black hole; p.mu is held.
+func (p *Proxy) open() {
+	select {
+	case <-p.gate:
+	default:
+		close(p.gate)
+	}
+}
+
+// wait returns when bytes may flow.
+func (p *Proxy) wait() {
+	p.mu.Lock()
+	g := p.gate
+	p.mu.Unlock()
+	<-g
 }
 
 // Stats says how many client connections were accepted and forwarded, how
@@ -90,6 +127,7 @@ func (p *Proxy) Close() {
 	p.mu.Lock()
 	p.cut = true
 	p.resetAll()
+	p.open()
 	p.mu.Unlock()
 	p.wg.Wait()
 }
@@ -140,7 +178,19 @@ func (p *Proxy) forward(c net.Conn) {
 
 	done := make(chan struct{}, 2)
 	pipe := func(dst, src net.Conn) {
-		_, _ = io.Copy(dst, src)
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := src.Read(buf)
+			if n > 0 {
+				p.wait()
+				if _, werr := dst.Write(buf[:n]); werr != nil {
+					break
+				}
+			}
+			if err != nil {
+				break
+			}
+		}
 		done <- struct{}{}
 	}
 	go pipe(s, c)

@@ -145,3 +145,47 @@ func TestProxyTargetDown(t *testing.T) {
 		t.Error("a connection to a dead target works")
 	}
 }
+
+// TestProxyBlackHole: during a black hole connections stay open and new
+// ones are accepted, but nothing is answered; after Restore the held bytes
+// arrive and every connection works.
+func TestProxyBlackHole(t *testing.T) {
+	p := faulttest.NewProxy(t, echoServer(t))
+	a := dial(t, p.Addr())
+	if err := roundTrip(a, "before"); err != nil {
+		t.Fatal(err)
+	}
+	p.BlackHole()
+	silent := func(c net.Conn, line string) *bufio.Reader {
+		t.Helper()
+		if _, err := io.WriteString(c, line+"\n"); err != nil {
+			t.Fatalf("writing into the black hole: %v", err)
+		}
+		r := bufio.NewReader(c)
+		_ = c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+		if got, err := r.ReadString('\n'); err == nil {
+			t.Errorf("the black hole answered %q", got)
+		} else if ne, ok := err.(net.Error); !ok || !ne.Timeout() {
+			t.Errorf("the black hole closed the connection: %v", err)
+		}
+		return r
+	}
+	ra := silent(a, "held")
+	b := dial(t, p.Addr()) // accepted while black-holed
+	rb := silent(b, "held too")
+
+	p.Restore()
+	for _, c := range []struct {
+		c    net.Conn
+		r    *bufio.Reader
+		line string
+	}{{a, ra, "held"}, {b, rb, "held too"}} {
+		_ = c.c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if got, err := c.r.ReadString('\n'); err != nil || got != c.line+"\n" {
+			t.Errorf("after Restore: %q, %v; want the held %q", got, err, c.line)
+		}
+	}
+	if err := roundTrip(a, "after"); err != nil {
+		t.Errorf("after Restore: %v", err)
+	}
+}

@@ -15,15 +15,12 @@ import (
 
 // Share the database of a Next.js app whose Prisma schema created the
 // tables: check their shape at start-up, then serve with sessions.
-func ExampleNew() {
-	db, err := sqlx.Open("postgres", os.Getenv("DATABASE_URL"))
+func ExampleOpen() {
+	st, err := postgres.Open(os.Getenv("DATABASE_URL"), adapter.Prisma)
 	if err != nil {
-		log.Fatal(err)
+		log.Fatal(err) // a bad URL, or the database does not answer
 	}
-	defer db.Close()
-
-	st := postgres.New(db, adapter.Prisma)
-	defer st.Close()
+	defer st.Close() // closes the connections too: Open opened them
 	ctx := context.Background()
 	if err := st.Verify(ctx); err != nil {
 		log.Fatal(err) // a wrong flavour, or Prisma's migrations have not run
@@ -45,13 +42,15 @@ func ExampleNew() {
 	log.Fatal(http.ListenAndServe(":8080", m.Middleware(mux)))
 }
 
-// A flavour whose tables were renamed (Prisma's @@map) is a copy with
-// other table names.
+// New takes a database the application opened itself, and leaves it open
+// on Close. Here the flavour's tables were renamed (Prisma's @@map): a
+// copy of the flavour with other table names.
 func ExampleNew_mappedTables() {
 	db, err := sqlx.Open("postgres", os.Getenv("DATABASE_URL"))
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer db.Close()
 	f := adapter.Prisma
 	f.Tables = adapter.Tables{User: "users", Account: "accounts", Session: "sessions", VerificationToken: "verification_tokens"}
 	st := postgres.New(db, f)

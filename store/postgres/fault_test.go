@@ -76,11 +76,8 @@ func TestDatabaseFaults(t *testing.T) {
 
 func databaseFaults(t *testing.T, f adapter.Flavour) {
 	schema := "nextsession_fault_" + strings.ReplaceAll(f.Name, "-", "_")
-	direct := pgtest.Open(t, schema)
+	direct := openTables(t, schema, f)
 	ctx := context.Background()
-	if err := postgres.New(direct, f).CreateSchema(ctx); err != nil {
-		t.Fatal(err)
-	}
 	dsn, proxy := throughProxy(t, pgtest.DSN())
 	db, err := sqlx.Open("postgres", pgtest.WithSchema(dsn, schema))
 	if err != nil {

@@ -28,6 +28,9 @@ func TestConformance(t *testing.T) {
 	for _, f := range append(pgFlavours, device) {
 		t.Run(f.Name, func(t *testing.T) {
 			db := pgtest.Open(t, schemaFor(f))
+			// The races open many connections: stay well inside
+			// max_connections when packages test in parallel.
+			db.SetMaxOpenConns(10)
 			st := postgres.New(db, f)
 			t.Cleanup(func() { st.Close() })
 			if err := st.CreateSchema(context.Background()); err != nil {
@@ -51,5 +54,31 @@ func TestConformance(t *testing.T) {
 				})
 			})
 		})
+	}
+}
+
+// Open returns errors, prefixed postgres:, where New would panic; the
+// store it returns closes its database.
+func TestOpen(t *testing.T) {
+	db := pgtest.Open(t, "nextsession_pg_open") // skips or fails without a server
+	db.Close()
+	if _, err := postgres.Open(pgtest.DSN(), adapter.Flavour{Name: "broken"}); err == nil || !strings.HasPrefix(err.Error(), "postgres: ") {
+		t.Errorf("Open with a broken flavour: %v, want an error prefixed postgres:", err)
+	}
+	if _, err := postgres.Open("postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=2", adapter.Prisma); err == nil || !strings.HasPrefix(err.Error(), "postgres: ") {
+		t.Errorf("Open of an unreachable server: %v, want an error prefixed postgres:", err)
+	}
+	st, err := postgres.Open(pgtest.WithSchema(pgtest.DSN(), "nextsession_pg_open"), adapter.Prisma)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Verify(context.Background()); err == nil || !strings.HasPrefix(err.Error(), "postgres: ") {
+		t.Errorf("Verify without tables: %v, want an error prefixed postgres:", err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.DB().Ping(); err == nil {
+		t.Error("the database Open opened is still open after Close")
 	}
 }

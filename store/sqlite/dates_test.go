@@ -44,10 +44,7 @@ func openWithoutIndexes(t *testing.T, f adapter.Flavour) *sqlite.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		st.Close()
-		st.DB().Close()
-	})
+	t.Cleanup(func() { st.Close() })
 	stmts, err := f.Schema(adapter.SQLite)
 	if err != nil {
 		t.Fatal(err)

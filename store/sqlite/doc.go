@@ -6,6 +6,10 @@
 //	err = st.CreateSchema(ctx)
 //	m := session.NewManager(st, session.Config{})
 //
+// [Open] opens the file and [Store.Close] closes it; [New] takes a
+// *sqlx.DB the application opened, which Close leaves open. Errors are
+// prefixed "sqlite:".
+//
 // # Dates
 //
 // SQLite has no date type. Prisma's classic engine and Drizzle store Unix

@@ -27,7 +27,7 @@ func ExampleOpen() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer st.DB().Close()
+	defer st.Close() // closes the file too: Open opened it
 	ctx := context.Background()
 	if err := st.CreateSchema(ctx); err != nil {
 		log.Fatal(err)

@@ -32,10 +32,7 @@ func TestLockedFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		st.Close()
-		st.DB().Close()
-	})
+	t.Cleanup(func() { st.Close() })
 	ctx := context.Background()
 	if err := st.CreateSchema(ctx); err != nil {
 		t.Fatal(err)
@@ -47,6 +44,9 @@ func TestLockedFile(t *testing.T) {
 	var hookErrs []error
 	m := session.NewManager(st, session.Config{
 		Now: func() time.Time { return clock },
+		// Above BusyTimeout (which the default equals), so that the
+		// lock's own error is what ErrorFunc sees.
+		Timeout: 2 * time.Duration(sqlite.BusyTimeout) * time.Millisecond,
 		ErrorFunc: func(w http.ResponseWriter, r *http.Request, err error) {
 			hookMu.Lock()
 			hookErrs = append(hookErrs, err)

@@ -28,7 +28,7 @@ func createFile(path string) error {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("nextsession: creating %s: %w", path, err)
+		return fmt.Errorf("sqlite: creating %s: %w", path, err)
 	}
 	return f.Close()
 }

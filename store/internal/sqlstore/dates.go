@@ -67,7 +67,7 @@ func (d *nullDate) Scan(v any) error {
 	case string:
 		return d.parse(x)
 	}
-	return fmt.Errorf("sqlstore: cannot read a date from %T", v)
+	return fmt.Errorf("cannot read a date from %T", v)
 }
 
 var dateLayouts = []string{
@@ -90,7 +90,7 @@ func (d *nullDate) parse(s string) error {
 		}
 	}
 	d.Valid = false
-	return fmt.Errorf("sqlstore: cannot read a date from %q", s)
+	return fmt.Errorf("cannot read a date from %q", s)
 }
 
 // ptr returns the date as a *time.Time, nil for NULL.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/nextsession/nextsession/adapter"
 	"github.com/nextsession/nextsession/session"
+	"github.com/nextsession/nextsession/store/memory"
 )
 
 // The fuzz targets of issue 5 for the SQL stores. Seed corpora live in
@@ -89,11 +90,11 @@ func roundTrip(t *testing.T, tm time.Time) {
 	}
 }
 
-// tokenStore is a SQLite store of one flavour with two live sessions.
+// tokenStore is a SQLite store of one flavour with two live sessions,
+// and the memory store holding the same, whose answers are the model.
 type tokenStore struct {
-	st     *Store
-	tokens []string
-	rows   map[string]session.Session
+	st    *Store
+	model *memory.Store
 }
 
 // fuzzTokens are the live sessions' tokens: a UUID and one full of SQL.
@@ -107,32 +108,35 @@ func newTokenStore(tb testing.TB, dir string, f adapter.Flavour) *tokenStore {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { db.Close() })
-	st := New(db, f, adapter.SQLite)
+	ts := &tokenStore{st: New(db, f, adapter.SQLite), model: memory.New()}
 	ctx := context.Background()
-	if err := st.CreateSchema(ctx); err != nil {
+	if err := ts.st.CreateSchema(ctx); err != nil {
 		tb.Fatal(err)
 	}
-	u, err := st.CreateUser(ctx, session.User{Name: "fuzz", Email: "fuzz@example.com"})
+	u, err := ts.st.CreateUser(ctx, session.User{Name: "fuzz", Email: "fuzz@example.com"})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ts := &tokenStore{st: st, tokens: fuzzTokens, rows: map[string]session.Session{}}
+	if _, err := ts.model.CreateUser(ctx, u); err != nil {
+		tb.Fatal(err)
+	}
 	exp := time.Date(2030, 1, 2, 3, 4, 5, 6e6, time.UTC)
 	for _, tok := range fuzzTokens {
-		s, err := st.CreateSession(ctx, session.Session{Token: tok, UserID: u.ID, Expires: exp})
-		if err != nil {
-			tb.Fatal(err)
+		for _, st := range []session.Store{ts.st, ts.model} {
+			if _, err := st.CreateSession(ctx, session.Session{Token: tok, UserID: u.ID, Expires: exp}); err != nil {
+				tb.Fatal(err)
+			}
 		}
-		ts.rows[tok] = s
 	}
 	return ts
 }
 
 // FuzzStoreToken looks up, updates and deletes arbitrary tokens in SQLite
 // stores of each flavour holding two live sessions (one token full of SQL
-// metacharacters): a token finds a row only when it is exactly a row's
-// token, any other is ErrNotFound and never another error, and updating or
-// deleting it leaves the live rows as they were.
+// metacharacters), beside the memory store holding the same: a token finds
+// a row exactly when it finds one in the memory store, any other is
+// ErrNotFound and never another error, and updating or deleting it leaves
+// the live rows as they were.
 func FuzzStoreToken(f *testing.F) {
 	f.Add(fuzzTokens[0], uint8(0))
 	f.Add(fuzzTokens[1], uint8(1))
@@ -150,10 +154,10 @@ func FuzzStoreToken(f *testing.F) {
 	f.Fuzz(func(t *testing.T, token string, pick uint8) {
 		ts := stores[int(pick)%len(stores)]
 		s, u, err := ts.st.GetSessionAndUser(ctx, token)
-		live, isLive := ts.rows[token]
+		want, wantU, wantErr := ts.model.GetSessionAndUser(ctx, token)
 		switch {
-		case isLive:
-			if err != nil || s.Token != token || !s.Expires.Equal(live.Expires) || u.Email != "fuzz@example.com" {
+		case wantErr == nil:
+			if err != nil || s.Token != want.Token || !s.Expires.Equal(want.Expires) || u.Email != wantU.Email {
 				t.Fatalf("live token %q: %v, %+v", token, err, s)
 			}
 			return
@@ -168,13 +172,14 @@ func FuzzStoreToken(f *testing.F) {
 		if err := ts.st.DeleteSession(ctx, token); err != nil {
 			t.Fatalf("DeleteSession(%q): %v", token, err)
 		}
-		for _, tok := range ts.tokens {
+		for _, tok := range fuzzTokens {
 			s, _, err := ts.st.GetSessionAndUser(ctx, tok)
-			if err != nil || !s.Expires.Equal(ts.rows[tok].Expires) {
+			want, _, _ := ts.model.GetSessionAndUser(ctx, tok)
+			if err != nil || !s.Expires.Equal(want.Expires) {
 				t.Fatalf("after update and delete of %q, live session %q: %v, %v", token, tok, s.Expires, err)
 			}
 		}
-		if n, err := ts.st.CountActive(ctx, "", time.Date(2029, 1, 1, 0, 0, 0, 0, time.UTC)); err != nil || n != int64(len(ts.tokens)) {
+		if n, err := ts.st.CountActive(ctx, "", time.Date(2029, 1, 1, 0, 0, 0, 0, time.UTC)); err != nil || n != int64(len(fuzzTokens)) {
 			t.Fatalf("after %q: %d active, %v", token, n, err)
 		}
 	})

@@ -16,7 +16,8 @@ type queries struct {
 	linkAccount, unlinkAccount                                        string
 	createSession, getSessionAndUser, updateSession, deleteSession    string
 	createVerificationToken, useVerificationToken                     string
-	listSessions, listUserSessions, deleteUserSessions                string
+	list                                                              [listVariants]string
+	deleteUserSessions                                                string
 	countActive, countUserActive, deleteExpired                       string
 	// On SQLite, countActive sums index ranges (fast with an index on
 	// expires) and the Scan forms OR them (one pass without one).
@@ -177,16 +178,8 @@ SELECT %s?, %s%s, u."id" FROM %s u WHERE u."id" = ? RETURNING %s, "userId"`,
 	x.createVerificationToken = fmt.Sprintf(`INSERT INTO %s ("identifier", "token", "expires") VALUES (?, ?, %s)`, V, date)
 	x.useVerificationToken = fmt.Sprintf(`DELETE FROM %s WHERE "identifier" = ? AND "token" = ? RETURNING "identifier", "token", %s`, V, dcol("", "expires"))
 
-	list := fmt.Sprintf(`SELECT %s, %s FROM %s s JOIN %s u ON u."id" = s."userId" WHERE %s`,
-		sessionCols("s"), userCols("u"), S, U, active(`s."expires"`))
-	order := ` ORDER BY s."expires" DESC LIMIT ?`
-	if !pg {
-		// Integers sort below text: order by the instant, in milliseconds.
-		order = ` ORDER BY CASE WHEN typeof(s."expires") IN ('integer', 'real') THEN s."expires"
- ELSE ROUND((julianday(s."expires") - 2440587.5) * 86400000) END DESC LIMIT ?`
-	}
-	x.listSessions = list + order
-	x.listUserSessions = list + ` AND s."userId" = ?` + order
+	x.list = listStatements(f, pg, listParts{S: S, U: U, sessionCols: sessionCols("s"), userCols: userCols("u"),
+		active: active(`s."expires"`), date: date})
 	x.deleteUserSessions = fmt.Sprintf(`DELETE FROM %s WHERE "userId" = ? AND "sessionToken" <> ?`, S)
 	x.countActiveScan = fmt.Sprintf(`SELECT count(*) FROM %s WHERE %s`, S, active(`"expires"`))
 	x.countUserActiveScan = x.countActiveScan + ` AND "userId" = ?`
@@ -213,10 +206,13 @@ SELECT %s?, %s%s, u."id" FROM %s u WHERE u."id" = ? RETURNING %s, "userId"`,
 
 	for _, p := range []*string{&x.createUser, &x.getUser, &x.getUserByEmail, &x.getUserByAccount, &x.updateUser,
 		&x.linkAccount, &x.unlinkAccount, &x.createSession, &x.getSessionAndUser, &x.updateSession, &x.deleteSession,
-		&x.createVerificationToken, &x.useVerificationToken, &x.listSessions, &x.listUserSessions,
+		&x.createVerificationToken, &x.useVerificationToken,
 		&x.deleteUserSessions, &x.countActive, &x.countUserActive, &x.deleteExpired,
 		&x.countActiveScan, &x.countUserActiveScan, &x.expiresIndexed} {
 		*p = rebind(*p)
+	}
+	for i := range x.list {
+		x.list[i] = rebind(x.list[i])
 	}
 	for i := range x.deleteUser {
 		x.deleteUser[i] = rebind(x.deleteUser[i])

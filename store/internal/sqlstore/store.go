@@ -25,24 +25,41 @@ type Store struct {
 	dialect adapter.Dialect
 	q       queries
 
-	mu    sync.Mutex
-	stmts map[*string]*sql.Stmt
+	// unprepared: every statement is sent with its arguments and no
+	// named prepared statement, for transaction-mode poolers.
+	unprepared bool
+	mu         sync.Mutex
+	stmts      map[*string]*sql.Stmt
 
 	indexed atomic.Int32 // indexUnknown, indexYes or indexNo
 }
 
 var _ session.Adapter = (*Store)(nil)
 
-// New returns a Store. It panics, as a setup mistake, when the flavour is
-// not usable on the dialect or db is nil.
+// Options tune a Store.
+type Options struct {
+	// Unprepared sends every statement with its arguments (lib/pq's
+	// unnamed statement) instead of preparing it once per connection, so
+	// that no statement outlives the transaction it runs in: what a
+	// transaction-mode pooler needs.
+	Unprepared bool
+}
+
+// New returns a Store with the zero Options. It panics, as a setup
+// mistake, when the flavour is not usable on the dialect or db is nil.
 func New(db *sqlx.DB, f adapter.Flavour, d adapter.Dialect) *Store {
+	return NewWith(db, f, d, Options{})
+}
+
+// NewWith returns a Store with options o; it panics as New does.
+func NewWith(db *sqlx.DB, f adapter.Flavour, d adapter.Dialect, o Options) *Store {
 	if db == nil {
-		panic("nextsession: store on a nil *sqlx.DB")
+		panic(d.String() + ": store on a nil *sqlx.DB")
 	}
 	if err := f.Check(d); err != nil {
-		panic("nextsession: " + err.Error())
+		panic(d.String() + ": " + err.Error())
 	}
-	s := &Store{db: db, flavour: f, dialect: d, stmts: map[*string]*sql.Stmt{}}
+	s := &Store{db: db, flavour: f, dialect: d, unprepared: o.Unprepared, stmts: map[*string]*sql.Stmt{}}
 	s.q = buildQueries(f, d, db.Rebind)
 	return s
 }
@@ -80,7 +97,7 @@ func (s *Store) exec(ctx context.Context, stmts func(adapter.Dialect) ([]string,
 	}
 	for _, q := range list {
 		if _, err := s.db.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("nextsession: %s: %w", firstLine(q), err)
+			return fmt.Errorf("%s: %s: %w", s.dialect, firstLine(q), err)
 		}
 	}
 	return nil
@@ -92,7 +109,7 @@ func (s *Store) Verify(ctx context.Context) error {
 	for _, q := range s.q.verify {
 		rows, err := s.db.QueryContext(ctx, q)
 		if err != nil {
-			return fmt.Errorf("nextsession: the database does not have the tables of flavour %s (%s): %w", s.flavour.Name, q, err)
+			return fmt.Errorf("%s: the database does not have the tables of flavour %s (%s): %w", s.dialect, s.flavour.Name, q, err)
 		}
 		rows.Close()
 	}
@@ -134,7 +151,14 @@ func (s *Store) stmt(ctx context.Context, q *string) (*sql.Stmt, error) {
 	return st, nil
 }
 
+// The three functions below are where every statement with arguments
+// runs: prepared once per store, or sent with its arguments when the
+// store is Unprepared.
+
 func (s *Store) queryRow(ctx context.Context, q *string, args ...any) (*sql.Row, error) {
+	if s.unprepared {
+		return s.db.QueryRowContext(ctx, *q, args...), nil
+	}
 	st, err := s.stmt(ctx, q)
 	if err != nil {
 		return nil, err
@@ -142,12 +166,29 @@ func (s *Store) queryRow(ctx context.Context, q *string, args ...any) (*sql.Row,
 	return st.QueryRowContext(ctx, args...), nil
 }
 
-func (s *Store) execStmt(ctx context.Context, q *string, args ...any) (int64, error) {
+func (s *Store) query(ctx context.Context, q *string, args ...any) (*sql.Rows, error) {
+	if s.unprepared {
+		return s.db.QueryContext(ctx, *q, args...)
+	}
 	st, err := s.stmt(ctx, q)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	res, err := st.ExecContext(ctx, args...)
+	return st.QueryContext(ctx, args...)
+}
+
+func (s *Store) execStmt(ctx context.Context, q *string, args ...any) (int64, error) {
+	var res sql.Result
+	var err error
+	if s.unprepared {
+		res, err = s.db.ExecContext(ctx, *q, args...)
+	} else {
+		var st *sql.Stmt
+		if st, err = s.stmt(ctx, q); err != nil {
+			return 0, err
+		}
+		res, err = st.ExecContext(ctx, args...)
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -224,8 +265,9 @@ func firstLine(q string) string {
 	return q
 }
 
-func notFound(what string) error {
-	return fmt.Errorf("nextsession: %s: %w", what, session.ErrNotFound)
+// notFound is the error of a lookup that finds no row.
+func (s *Store) notFound(what string) error {
+	return fmt.Errorf("%s: %s: %w", s.dialect, what, session.ErrNotFound)
 }
 
 // userScan receives the user columns of a row.
@@ -288,7 +330,7 @@ func (s *Store) scanUser(row *sql.Row, what string) (session.User, error) {
 	var u userScan
 	if err := row.Scan(u.dest()...); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
-			return session.User{}, notFound(what)
+			return session.User{}, s.notFound(what)
 		}
 		return session.User{}, err
 	}
@@ -313,7 +355,7 @@ func (s *Store) CreateUser(ctx context.Context, u session.User) (session.User, e
 		return session.User{}, err
 	}
 	if err := row.Scan(&u.ID); err != nil {
-		return session.User{}, fmt.Errorf("nextsession: creating user: %w", err)
+		return session.User{}, fmt.Errorf("%s: creating user: %w", s.dialect, err)
 	}
 	u.EmailVerified = truncPtr(u.EmailVerified)
 	return u, nil
@@ -337,7 +379,7 @@ func truncPtr(t *time.Time) *time.Time {
 // GetUser implements session.Adapter.
 func (s *Store) GetUser(ctx context.Context, id string) (session.User, error) {
 	if !s.validID(id) {
-		return session.User{}, notFound("user " + quoteID(id))
+		return session.User{}, s.notFound("user " + quoteID(id))
 	}
 	row, err := s.queryRow(ctx, &s.q.getUser, id)
 	if err != nil {
@@ -349,7 +391,7 @@ func (s *Store) GetUser(ctx context.Context, id string) (session.User, error) {
 // GetUserByEmail implements session.Adapter.
 func (s *Store) GetUserByEmail(ctx context.Context, email string) (session.User, error) {
 	if email == "" || !searchable(email) {
-		return session.User{}, notFound("user with empty email")
+		return session.User{}, s.notFound("user with empty email")
 	}
 	row, err := s.queryRow(ctx, &s.q.getUserByEmail, email)
 	if err != nil {
@@ -361,7 +403,7 @@ func (s *Store) GetUserByEmail(ctx context.Context, email string) (session.User,
 // GetUserByAccount implements session.Adapter.
 func (s *Store) GetUserByAccount(ctx context.Context, provider, providerAccountID string) (session.User, error) {
 	if !searchable(provider, providerAccountID) {
-		return session.User{}, notFound("user by account")
+		return session.User{}, s.notFound("user by account")
 	}
 	row, err := s.queryRow(ctx, &s.q.getUserByAccount, provider, providerAccountID)
 	if err != nil {
@@ -374,7 +416,7 @@ func (s *Store) GetUserByAccount(ctx context.Context, provider, providerAccountI
 // values.
 func (s *Store) UpdateUser(ctx context.Context, u session.User, fields session.UserFields) (session.User, error) {
 	if !s.validID(u.ID) {
-		return session.User{}, notFound("user " + quoteID(u.ID))
+		return session.User{}, s.notFound("user " + quoteID(u.ID))
 	}
 	row, err := s.queryRow(ctx, &s.q.updateUser,
 		fields&session.UserName != 0, nullString(u.Name),
@@ -402,7 +444,7 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	defer tx.Rollback()
 	for _, q := range s.q.deleteUser {
 		if _, err := tx.ExecContext(ctx, q, id); err != nil {
-			return fmt.Errorf("nextsession: deleting user: %w", err)
+			return fmt.Errorf("%s: deleting user: %w", s.dialect, err)
 		}
 	}
 	return tx.Commit()
@@ -411,7 +453,7 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 // LinkAccount implements session.Adapter.
 func (s *Store) LinkAccount(ctx context.Context, a session.Account) (session.Account, error) {
 	if !s.validID(a.UserID) {
-		return session.Account{}, fmt.Errorf("nextsession: linking account: %w", session.ErrUnknownUser)
+		return session.Account{}, fmt.Errorf("%s: linking account: %w", s.dialect, session.ErrUnknownUser)
 	}
 	args := []any{a.Type, a.Provider, a.ProviderAccountID,
 		nullString(a.RefreshToken), nullString(a.AccessToken), nullInt(a.ExpiresAt),
@@ -433,9 +475,9 @@ func (s *Store) LinkAccount(ctx context.Context, a session.Account) (session.Acc
 	var id sql.NullString
 	if err := row.Scan(&id); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
-			return session.Account{}, fmt.Errorf("nextsession: linking account: %w", session.ErrUnknownUser)
+			return session.Account{}, fmt.Errorf("%s: linking account: %w", s.dialect, session.ErrUnknownUser)
 		}
-		return session.Account{}, fmt.Errorf("nextsession: linking account: %w", err)
+		return session.Account{}, fmt.Errorf("%s: linking account: %w", s.dialect, err)
 	}
 	a.ID = id.String
 	return a, nil
@@ -462,7 +504,7 @@ func (s *Store) UnlinkAccount(ctx context.Context, provider, providerAccountID s
 // without foreign keys.
 func (s *Store) CreateSession(ctx context.Context, in session.Session) (session.Session, error) {
 	if !s.validID(in.UserID) {
-		return session.Session{}, fmt.Errorf("nextsession: user %s: %w", quoteID(in.UserID), session.ErrUnknownUser)
+		return session.Session{}, fmt.Errorf("%s: user %s: %w", s.dialect, quoteID(in.UserID), session.ErrUnknownUser)
 	}
 	in.Expires = in.Expires.UTC().Truncate(time.Millisecond)
 	if s.flavour.SessionCreatedAt {
@@ -506,9 +548,9 @@ func (s *Store) CreateSession(ctx context.Context, in session.Session) (session.
 	var id, userID sql.NullString
 	if err := row.Scan(&id, &userID); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
-			return session.Session{}, fmt.Errorf("nextsession: user %s: %w", quoteID(in.UserID), session.ErrUnknownUser)
+			return session.Session{}, fmt.Errorf("%s: user %s: %w", s.dialect, quoteID(in.UserID), session.ErrUnknownUser)
 		}
-		return session.Session{}, fmt.Errorf("nextsession: creating session: %w", err)
+		return session.Session{}, fmt.Errorf("%s: creating session: %w", s.dialect, err)
 	}
 	in.ID, in.UserID = id.String, userID.String
 	return in, nil
@@ -517,7 +559,7 @@ func (s *Store) CreateSession(ctx context.Context, in session.Session) (session.
 // GetSessionAndUser implements session.Adapter with one prepared query.
 func (s *Store) GetSessionAndUser(ctx context.Context, token string) (session.Session, session.User, error) {
 	if !searchable(token) {
-		return session.Session{}, session.User{}, notFound("session")
+		return session.Session{}, session.User{}, s.notFound("session")
 	}
 	row, err := s.queryRow(ctx, &s.q.getSessionAndUser, token)
 	if err != nil {
@@ -527,12 +569,12 @@ func (s *Store) GetSessionAndUser(ctx context.Context, token string) (session.Se
 	defer putSessionUserScan(x)
 	if err := row.Scan(x.dest(s.device())...); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
-			return session.Session{}, session.User{}, notFound("session")
+			return session.Session{}, session.User{}, s.notFound("session")
 		}
 		return session.Session{}, session.User{}, err
 	}
 	if !x.u.id.Valid { // a session whose user is gone
-		return session.Session{}, session.User{}, notFound("session")
+		return session.Session{}, session.User{}, s.notFound("session")
 	}
 	return x.s.session(), x.u.user(), nil
 }
@@ -541,7 +583,7 @@ func (s *Store) GetSessionAndUser(ctx context.Context, token string) (session.Se
 // that cannot exist, is ErrNotFound.
 func (s *Store) UpdateSession(ctx context.Context, u session.SessionUpdate) error {
 	if !searchable(u.Token) || (u.UserID != "" && !s.validID(u.UserID)) {
-		return notFound("session")
+		return s.notFound("session")
 	}
 	var expires any
 	if !u.Expires.IsZero() {
@@ -556,7 +598,7 @@ func (s *Store) UpdateSession(ctx context.Context, u session.SessionUpdate) erro
 		return err
 	}
 	if n == 0 {
-		return notFound("session")
+		return s.notFound("session")
 	}
 	return nil
 }
@@ -574,7 +616,7 @@ func (s *Store) DeleteSession(ctx context.Context, token string) error {
 func (s *Store) CreateVerificationToken(ctx context.Context, t session.VerificationToken) (session.VerificationToken, error) {
 	t.Expires = t.Expires.UTC().Truncate(time.Millisecond)
 	if _, err := s.execStmt(ctx, &s.q.createVerificationToken, t.Identifier, t.Token, s.encodeDate(t.Expires)); err != nil {
-		return session.VerificationToken{}, fmt.Errorf("nextsession: creating verification token: %w", err)
+		return session.VerificationToken{}, fmt.Errorf("%s: creating verification token: %w", s.dialect, err)
 	}
 	return t, nil
 }
@@ -583,7 +625,7 @@ func (s *Store) CreateVerificationToken(ctx context.Context, t session.Verificat
 // RETURNING, so two concurrent uses cannot both succeed.
 func (s *Store) UseVerificationToken(ctx context.Context, identifier, token string) (session.VerificationToken, error) {
 	if !searchable(identifier, token) {
-		return session.VerificationToken{}, notFound("verification token")
+		return session.VerificationToken{}, s.notFound("verification token")
 	}
 	row, err := s.queryRow(ctx, &s.q.useVerificationToken, identifier, token)
 	if err != nil {
@@ -593,7 +635,7 @@ func (s *Store) UseVerificationToken(ctx context.Context, identifier, token stri
 	var exp nullDate
 	if err := row.Scan(&t.Identifier, &t.Token, &exp); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
-			return session.VerificationToken{}, notFound("verification token")
+			return session.VerificationToken{}, s.notFound("verification token")
 		}
 		return session.VerificationToken{}, err
 	}
@@ -617,45 +659,6 @@ func (s *Store) expiredArgs(now time.Time) []any {
 		return []any{now}
 	}
 	return []any{now.UnixMilli(), now.Format(sqliteDate), now.Format(isoDay), now.Format(isoPrefix)}
-}
-
-// ListSessions implements session.Adapter.
-func (s *Store) ListSessions(ctx context.Context, lq session.ListQuery) ([]session.SessionUser, error) {
-	userID, limit := lq.UserID, lq.Limit
-	args := s.activeArgs(lq.Now)
-	q := &s.q.listSessions
-	if userID != "" {
-		if !s.validID(userID) {
-			return nil, nil
-		}
-		q = &s.q.listUserSessions
-		args = append(args, userID)
-	}
-	if limit <= 0 {
-		limit = -1 // no limit on SQLite
-		if s.dialect == adapter.Postgres {
-			limit = 1 << 62
-		}
-	}
-	args = append(args, limit)
-	st, err := s.stmt(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := st.QueryContext(ctx, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []session.SessionUser
-	var x sessionUserScan // every column of a row is scanned into it
-	for rows.Next() {
-		if err := rows.Scan(x.dest(s.device())...); err != nil {
-			return nil, err
-		}
-		out = append(out, session.SessionUser{Session: x.s.session(), User: x.u.user()})
-	}
-	return out, rows.Err()
 }
 
 // DeleteUserSessions implements session.Adapter.

@@ -5,4 +5,9 @@
 // When it cannot be reached the test is skipped with a message saying how
 // to run it, except under CI (CI=true), where it fails: a CI run must never
 // pass by skipping the database.
+//
+// [StartPgBouncer] puts a PgBouncer of the test's own, in transaction or
+// session mode, in front of that server, for tests of the store behind a
+// pooler; without the pgbouncer program the test is skipped, or fails
+// under CI.
 package pgtest

@@ -17,10 +17,7 @@ func Open(tb testing.TB, f adapter.Flavour) *sqlite.Store {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() {
-		st.Close()
-		st.DB().Close()
-	})
+	tb.Cleanup(func() { st.Close() })
 	if err := st.CreateSchema(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
