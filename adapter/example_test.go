@@ -57,3 +57,36 @@ func ExampleFlavour_Schema() {
 	//   CONSTRAINT "session_userId_fkey" FOREIGN KEY ("userId") REFERENCES "user" ("id") ON DELETE CASCADE ON UPDATE CASCADE
 	// )
 }
+
+// A Prisma schema whose models are mapped to snake_case (@@map("sessions"),
+// @map("session_token")) with one field left unmapped: rename the tables,
+// set Naming, and name the exception in Columns.
+func ExampleFlavour_mappedColumns() {
+	f := adapter.Prisma
+	f.Name = "app"
+	f.Tables = adapter.Tables{User: "users", Account: "accounts", Session: "sessions", VerificationToken: "verification_tokens"}
+	f.Naming = adapter.SnakeCase
+	f.Columns.User.EmailVerified = "emailVerified"
+
+	n := f.Names()
+	fmt.Println(n.Session.SessionToken, n.Session.UserID, n.Session.Expires)
+	fmt.Println(n.Account.ProviderAccountID, n.Account.RefreshToken, n.User.EmailVerified)
+	stmts, _ := f.Indexes(adapter.Postgres)
+	fmt.Println(stmts[1])
+	// Output:
+	// session_token user_id expires
+	// provider_account_id refresh_token emailVerified
+	// CREATE INDEX IF NOT EXISTS "sessions_userId_expires_idx" ON "sessions" ("user_id", "expires")
+}
+
+// Tables in a Postgres schema of their own, as Supabase's adapter keeps
+// them: each part of the name is quoted.
+func ExampleFlavour_QuoteTable() {
+	fmt.Println(adapter.Supabase.QuoteTable(adapter.Supabase.Tables.Session))
+	f := adapter.Kysely
+	f.TableSchema = "auth"
+	fmt.Println(f.QuoteTable(f.Tables.User))
+	// Output:
+	// "next_auth"."sessions"
+	// "auth"."User"
+}

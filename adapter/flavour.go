@@ -37,6 +37,9 @@ const (
 	IDUUID
 	// IDSerial is an integer made by the database (Auth.js pg-adapter).
 	IDSerial
+	// IDPostgresUUID is a Postgres uuid column (Supabase), made by the
+	// client. An id that is not a UUID names no row. Postgres only.
+	IDPostgresUUID
 )
 
 // DateFormat says how a flavour stores dates on SQLite, which has no date
@@ -76,18 +79,35 @@ type Tables struct {
 	VerificationToken string
 }
 
-// Flavour describes the shape of one NextAuth schema: its table names, how
-// its ids are made, which optional columns it has and how it stores dates.
-// Column names are the same in every flavour (sessionToken, userId,
-// expires, providerAccountId, refresh_token, ...).
+// Flavour describes the shape of one NextAuth schema: its table and
+// column names, how its ids are made, which optional columns it has and
+// how it stores dates.
 //
 // A Flavour is a plain value: copy one of the predefined flavours and
-// change its Tables to match a schema with mapped table names.
+// change what differs. Tables renames tables, TableSchema puts them in a
+// Postgres schema, Naming renames every column at once (SnakeCase for
+// Prisma's @map("user_id") or Drizzle's casing: "snake_case"), and Columns
+// renames single columns:
+//
+//	f := adapter.Prisma
+//	f.Name = "app"
+//	f.Tables = adapter.Tables{User: "users", Account: "accounts", Session: "sessions", VerificationToken: "verification_tokens"}
+//	f.Naming = adapter.SnakeCase                  // sessionToken -> session_token, ...
+//	f.Columns.Session.Expires = "expires_at"       // one column named otherwise
 type Flavour struct {
 	// Name identifies the flavour in messages and Lookup.
 	Name   string
 	Tables Tables
-	IDs    IDKind
+	// TableSchema is the Postgres schema that holds the tables
+	// (next_auth for Supabase); empty means the connection's search_path.
+	TableSchema string
+	// Naming is how column names are spelled where Columns leaves them
+	// empty: as Auth.js spells them (the zero value) or in snake_case.
+	Naming Naming
+	// Columns names single columns; an empty name is the column's name
+	// under Naming. Resolved names are in Flavour.Names.
+	Columns Columns
+	IDs     IDKind
 	// SessionID is true when Session has an id column; otherwise the
 	// sessionToken is the key (Drizzle).
 	SessionID bool
@@ -95,6 +115,18 @@ type Flavour struct {
 	AccountID bool
 	// SessionCreatedAt is true when Session has a createdAt column.
 	SessionCreatedAt bool
+	// SessionUpdatedAt, UserCreatedAt, UserUpdatedAt, AccountCreatedAt
+	// and AccountUpdatedAt say which tables have Prisma-style createdAt
+	// and updatedAt columns (today's Auth.js docs put both on User,
+	// Account and Session). The store writes the time of every insert
+	// into createdAt and updatedAt, and of every update into updatedAt,
+	// as Prisma's @default(now()) and @updatedAt do, so that a NOT NULL
+	// column without a default is always filled.
+	SessionUpdatedAt bool
+	UserCreatedAt    bool
+	UserUpdatedAt    bool
+	AccountCreatedAt bool
+	AccountUpdatedAt bool
 	// PostgresDates is the date column type on Postgres.
 	PostgresDates PostgresDate
 	// SQLiteDates is how dates are written on SQLite.
@@ -168,6 +200,42 @@ var (
 	}
 )
 
+var (
+	// PrismaDocs is the Prisma schema of today's Auth.js documentation
+	// (the PostgreSQL models of authjs.dev's Prisma adapter page): Prisma's
+	// table names, cuid ids, no Session id (sessionToken is unique), no
+	// Account id (keyed by provider and providerAccountId), and createdAt
+	// and updatedAt on User, Account and Session, updatedAt NOT NULL
+	// without a default. TIMESTAMP(3) on Postgres; on SQLite the ISO text
+	// of Prisma 7's driver adapters.
+	PrismaDocs = Flavour{
+		Name:             "prisma-docs",
+		Tables:           Prisma.Tables,
+		IDs:              IDCUID,
+		SessionCreatedAt: true,
+		SessionUpdatedAt: true,
+		UserCreatedAt:    true,
+		UserUpdatedAt:    true,
+		AccountCreatedAt: true,
+		AccountUpdatedAt: true,
+		PostgresDates:    Timestamp3,
+		SQLiteDates:      DateISOOffset,
+	}
+	// Supabase is the schema of @auth/supabase-adapter: tables users,
+	// accounts, sessions, verification_tokens in the next_auth schema,
+	// uuid ids, timestamptz. Postgres only.
+	Supabase = Flavour{
+		Name:          "supabase",
+		TableSchema:   "next_auth",
+		Tables:        Tables{"users", "accounts", "sessions", "verification_tokens"},
+		IDs:           IDPostgresUUID,
+		SessionID:     true,
+		AccountID:     true,
+		PostgresDates: TimestampTZ,
+		PostgresOnly:  true,
+	}
+)
+
 func withDates(f Flavour, name string, d DateFormat) Flavour {
 	f.Name = name
 	f.SQLiteDates = d
@@ -176,7 +244,7 @@ func withDates(f Flavour, name string, d DateFormat) Flavour {
 
 // Flavours lists the predefined flavours.
 func Flavours() []Flavour {
-	return []Flavour{Prisma, PrismaISO, PgAdapter, Kysely, Drizzle}
+	return []Flavour{Prisma, PrismaISO, PrismaDocs, PgAdapter, Kysely, Drizzle, Supabase}
 }
 
 // ErrUnknownFlavour is returned by Lookup for a name no flavour has.
@@ -203,11 +271,32 @@ func (f Flavour) Check(d Dialect) error {
 	if t.User == "" || t.Account == "" || t.Session == "" || t.VerificationToken == "" {
 		return fmt.Errorf("adapter: flavour %s: a table name is empty", f.Name)
 	}
-	if d == SQLite && (f.PostgresOnly || f.IDs == IDSerial) {
+	if d == SQLite && (f.PostgresOnly || f.IDs == IDSerial || f.IDs == IDPostgresUUID) {
 		return fmt.Errorf("adapter: flavour %s exists only on Postgres", f.Name)
+	}
+	if d == SQLite && f.TableSchema != "" {
+		return fmt.Errorf("adapter: flavour %s: TableSchema %q is for Postgres; SQLite has no schemas", f.Name, f.TableSchema)
+	}
+	if err := f.checkNames(); err != nil {
+		return err
 	}
 	if d != Postgres && d != SQLite {
 		return fmt.Errorf("adapter: unknown dialect %v", d)
+	}
+	return nil
+}
+
+// checkNames reports two columns of one table spelled the same, which
+// would make every statement on it ambiguous.
+func (f Flavour) checkNames() error {
+	for _, t := range f.tableColumns() {
+		seen := map[string]string{}
+		for _, c := range t.cols {
+			if other, ok := seen[c.name]; ok {
+				return fmt.Errorf("adapter: flavour %s: %s has two columns named %q (%s and %s)", f.Name, t.role, c.name, other, c.role)
+			}
+			seen[c.name] = c.role
+		}
 	}
 	return nil
 }

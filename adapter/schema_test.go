@@ -39,17 +39,39 @@ func sessionColumns(f adapter.Flavour) []string {
 		cols = append(cols, "id")
 	}
 	cols = append(cols, "sessionToken", "userId", "expires")
-	if f.SessionCreatedAt {
+	return stamps(cols, f.SessionCreatedAt, f.SessionUpdatedAt)
+}
+
+func userColumnsOf(f adapter.Flavour) []string {
+	return stamps(userColumns, f.UserCreatedAt, f.UserUpdatedAt)
+}
+
+func accountColumnsOf(f adapter.Flavour) []string {
+	cols := accountColumns
+	if f.AccountID {
+		cols = append([]string{"id"}, accountColumns...)
+	}
+	return stamps(cols, f.AccountCreatedAt, f.AccountUpdatedAt)
+}
+
+func stamps(cols []string, created, updated bool) []string {
+	cols = slices.Clone(cols)
+	if created {
 		cols = append(cols, "createdAt")
+	}
+	if updated {
+		cols = append(cols, "updatedAt")
 	}
 	return cols
 }
 
-func accountColumnsOf(f adapter.Flavour) []string {
-	if f.AccountID {
-		return append([]string{"id"}, accountColumns...)
+// updatedAt returns the column list and values to add to an insert into
+// a table with an updatedAt column, which has no default.
+func updatedAt(has bool, value string) (string, string) {
+	if has {
+		return `, "updatedAt"`, ", " + value
 	}
-	return accountColumns
+	return "", ""
 }
 
 func keys(m map[string]column) []string {
@@ -150,7 +172,7 @@ func TestSchemaOnSQLite(t *testing.T) {
 			}
 			tb := f.Tables
 			user, account, sess, vt := cols(tb.User), cols(tb.Account), cols(tb.Session), cols(tb.VerificationToken)
-			checkColumns(t, tb.User, user, userColumns)
+			checkColumns(t, tb.User, user, userColumnsOf(f))
 			checkColumns(t, tb.Account, account, accountColumnsOf(f))
 			checkColumns(t, tb.Session, sess, sessionColumns(f))
 			checkColumns(t, tb.VerificationToken, vt, vtColumns)
@@ -159,7 +181,10 @@ func TestSchemaOnSQLite(t *testing.T) {
 				t.Errorf("%s primary key %v", tb.User, got)
 			}
 			wantSessionPK := []string{"id"}
-			if !f.SessionID {
+			switch {
+			case !f.SessionID && f.IDs == adapter.IDCUID:
+				wantSessionPK = nil // Prisma: sessionToken @unique, no @id
+			case !f.SessionID:
 				wantSessionPK = []string{"sessionToken"} // Drizzle
 			}
 			if got := pkColumns(sess); !slices.Equal(got, wantSessionPK) {
@@ -185,8 +210,8 @@ func TestSchemaOnSQLite(t *testing.T) {
 			// milliseconds, text for ISO.
 			wantDate := "TEXT"
 			switch {
-			case f.SQLiteDates == adapter.DateMillis && f.IDs == adapter.IDCUID:
-				wantDate = "DATETIME" // Prisma's declaration; it holds integers
+			case f.IDs == adapter.IDCUID:
+				wantDate = "DATETIME" // Prisma's declaration, whatever it holds
 			case f.SQLiteDates == adapter.DateMillis:
 				wantDate = "INTEGER" // Drizzle's timestamp_ms
 			}
@@ -203,12 +228,14 @@ func TestSchemaOnSQLite(t *testing.T) {
 					t.Fatalf("%v\n%s", err, query)
 				}
 			}
-			mustExec(fmt.Sprintf(`INSERT INTO %s ("id", "email") VALUES ('u1', 'a@example.com')`, q(tb.User)))
-			if _, err := db.Exec(fmt.Sprintf(`INSERT INTO %s ("id", "email") VALUES ('u2', 'a@example.com')`, q(tb.User))); err == nil {
+			uc, uv := updatedAt(f.UserUpdatedAt, "0")
+			mustExec(fmt.Sprintf(`INSERT INTO %s ("id", "email"%s) VALUES ('u1', 'a@example.com'%s)`, q(tb.User), uc, uv))
+			if _, err := db.Exec(fmt.Sprintf(`INSERT INTO %s ("id", "email"%s) VALUES ('u2', 'a@example.com'%s)`, q(tb.User), uc, uv)); err == nil {
 				t.Error("two users with one email")
 			}
 			insertSession := func(id, token string) error {
-				c, v := `"sessionToken", "userId", "expires"`, `?, 'u1', ?`
+				sc, sv := updatedAt(f.SessionUpdatedAt, "0")
+				c, v := `"sessionToken", "userId", "expires"`+sc, `?, 'u1', ?`+sv
 				args := []any{token, time.Now().UnixMilli()}
 				if f.SessionID {
 					c, v = `"id", `+c, `?, `+v
@@ -229,7 +256,8 @@ func TestSchemaOnSQLite(t *testing.T) {
 					t.Errorf("createdAt has no default: %d rows with it, %v", n, err)
 				}
 			}
-			acol, aval := `"userId", "type", "provider", "providerAccountId"`, `'u1', 'oauth', 'github', '1'`
+			ac, av := updatedAt(f.AccountUpdatedAt, "0")
+			acol, aval := `"userId", "type", "provider", "providerAccountId"`+ac, `'u1', 'oauth', 'github', '1'`+av
 			if f.AccountID {
 				acol, aval = `"id", `+acol, `'a1', `+aval
 			}
@@ -280,14 +308,26 @@ func TestSchemaOnPostgres(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			db := pgtest.Open(t, "nextsession_adapter_schema_"+strings.ReplaceAll(f.Name, "-", "_")).DB
+			name := "nextsession_adapter_schema_" + strings.ReplaceAll(f.Name, "-", "_")
+			db := pgtest.Open(t, name).DB
+			f = pgtest.Flavour(t, f, name)
+			if stmts, err = f.Schema(adapter.Postgres); err != nil {
+				t.Fatal(err)
+			}
+			if idx, err = f.Indexes(adapter.Postgres); err != nil {
+				t.Fatal(err)
+			}
+			schema := f.TableSchema
+			if schema == "" {
+				schema = name
+			}
 			execAll(t, db, stmts)
 			execAll(t, db, idx)
 
 			cols := func(table string) map[string]column {
 				t.Helper()
 				rows, err := db.Query(`SELECT c.column_name, c.data_type, coalesce(c.datetime_precision, -1), c.is_nullable, coalesce(c.column_default, '')
-FROM information_schema.columns c WHERE c.table_schema = current_schema() AND c.table_name = $1`, table)
+FROM information_schema.columns c WHERE c.table_schema = $1 AND c.table_name = $2`, schema, table)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -311,7 +351,7 @@ FROM information_schema.columns c WHERE c.table_schema = current_schema() AND c.
 			}
 			tb := f.Tables
 			user, account, sess, vt := cols(tb.User), cols(tb.Account), cols(tb.Session), cols(tb.VerificationToken)
-			checkColumns(t, tb.User, user, userColumns)
+			checkColumns(t, tb.User, user, userColumnsOf(f))
 			checkColumns(t, tb.Account, account, accountColumnsOf(f))
 			checkColumns(t, tb.Session, sess, sessionColumns(f))
 			checkColumns(t, tb.VerificationToken, vt, vtColumns)
@@ -331,6 +371,9 @@ FROM information_schema.columns c WHERE c.table_schema = current_schema() AND c.
 				}
 			}
 			wantID, wantRef := "text", "text"
+			if f.IDs == adapter.IDPostgresUUID {
+				wantID, wantRef = "uuid", "uuid"
+			}
 			if f.IDs == adapter.IDSerial {
 				wantID, wantRef = "integer", "integer"
 				if !strings.HasPrefix(user["id"].dflt, "nextval(") {
@@ -347,22 +390,25 @@ FROM information_schema.columns c WHERE c.table_schema = current_schema() AND c.
 
 			// Constraints: unique token, the cascade where the flavour
 			// declares foreign keys (pg-adapter declares none).
-			q := adapter.Quote
+			q := f.QuoteTable
 			var uid string
-			if f.IDs == adapter.IDSerial {
-				if err := db.QueryRow(fmt.Sprintf(`INSERT INTO %s ("email") VALUES ('a@example.com') RETURNING "id"`, q(tb.User))).Scan(&uid); err != nil {
+			uc, uv := updatedAt(f.UserUpdatedAt, "now()")
+			switch f.IDs {
+			case adapter.IDSerial, adapter.IDPostgresUUID:
+				if err := db.QueryRow(fmt.Sprintf(`INSERT INTO %s ("email"%s) VALUES ('a@example.com'%s) RETURNING "id"`, q(tb.User), uc, uv)).Scan(&uid); err != nil {
 					t.Fatal(err)
 				}
-			} else {
+			default:
 				uid = "u1"
-				if _, err := db.Exec(fmt.Sprintf(`INSERT INTO %s ("id", "email") VALUES ($1, 'a@example.com')`, q(tb.User)), uid); err != nil {
+				if _, err := db.Exec(fmt.Sprintf(`INSERT INTO %s ("id", "email"%s) VALUES ($1, 'a@example.com'%s)`, q(tb.User), uc, uv), uid); err != nil {
 					t.Fatal(err)
 				}
 			}
 			insertSession := func(id, token string) error {
-				c, v := `"sessionToken", "userId", "expires"`, `$1, $2, now()`
+				sc, sv := updatedAt(f.SessionUpdatedAt, "now()")
+				c, v := `"sessionToken", "userId", "expires"`+sc, `$1, $2, now()`+sv
 				args := []any{token, uid}
-				if f.SessionID && f.IDs != adapter.IDSerial {
+				if f.SessionID && f.IDs != adapter.IDSerial && f.IDs != adapter.IDPostgresUUID {
 					c, v = `"id", `+c, `$3, `+v
 					args = append(args, id)
 				}
@@ -387,7 +433,7 @@ FROM information_schema.columns c WHERE c.table_schema = current_schema() AND c.
 			}
 
 			var idxNames []string
-			rows, err := db.Query(`SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1`, tb.Session)
+			rows, err := db.Query(`SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = $2`, schema, tb.Session)
 			if err != nil {
 				t.Fatal(err)
 			}

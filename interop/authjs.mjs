@@ -40,7 +40,10 @@ function schemaSQL(db) {
 
 async function openDatabase(input) {
   if (!input.dsn) throw new Error("missing dsn")
-  if (input.db === "postgres") {
+  const which = input.adapter ?? (input.db === "postgres" ? "pg" : "kysely")
+  if (which === "prisma") return openPrisma(input)
+  if (which === "drizzle" && input.db === "sqlite") return openDrizzle(input)
+  if (which === "pg" && input.db === "postgres") {
     const { default: pg } = await import("pg")
     const { default: PostgresAdapter } = await import("@auth/pg-adapter")
     const pool = new pg.Pool({ connectionString: input.dsn, max: 4 })
@@ -50,7 +53,7 @@ async function openDatabase(input) {
       close: () => pool.end(),
     }
   }
-  if (input.db === "sqlite") {
+  if (which === "kysely" && input.db === "sqlite") {
     const { default: Database } = await import("better-sqlite3")
     const { Kysely, SqliteDialect } = await import("kysely")
     const { KyselyAdapter } = await import("@auth/kysely-adapter")
@@ -62,7 +65,89 @@ async function openDatabase(input) {
       close: () => db.destroy(), // also closes the better-sqlite3 handle
     }
   }
-  throw new Error(`db must be "postgres" or "sqlite", got ${JSON.stringify(input.db)}`)
+  throw new Error(`no adapter ${JSON.stringify(which)} on db ${JSON.stringify(input.db)}`)
+}
+
+// The Prisma models of the Auth.js docs through @auth/prisma-adapter and a
+// Prisma 7 client (generated from prisma/<db>.prisma) on a driver adapter.
+async function openPrisma(input) {
+  const { PrismaAdapter } = await import("@auth/prisma-adapter")
+  const mod = await import(`./prisma/generated/${input.db === "postgres" ? "postgres" : "sqlite"}/index.js`)
+  const PrismaClient = mod.PrismaClient ?? mod.default.PrismaClient
+  let driver
+  if (input.db === "postgres") {
+    const { PrismaPg } = await import("@prisma/adapter-pg")
+    driver = new PrismaPg({ connectionString: input.dsn, max: 4 }, { schema: input.schema })
+  } else {
+    const { PrismaBetterSqlite3 } = await import("@prisma/adapter-better-sqlite3")
+    driver = new PrismaBetterSqlite3({ url: `file:${input.dsn}` })
+  }
+  const prisma = new PrismaClient({ adapter: driver })
+  return {
+    adapter: PrismaAdapter(prisma),
+    exec: (sql) => prisma.$executeRawUnsafe(sql),
+    close: () => prisma.$disconnect(),
+  }
+}
+
+// @auth/drizzle-adapter on the app's own tables, whose columns are in
+// snake_case (users.email_verified, sessions.session_token, ...), on
+// better-sqlite3.
+async function openDrizzle(input) {
+  const { default: Database } = await import("better-sqlite3")
+  const { drizzle } = await import("drizzle-orm/better-sqlite3")
+  const { sqliteTable, text, integer, primaryKey } = await import("drizzle-orm/sqlite-core")
+  const { DrizzleAdapter } = await import("@auth/drizzle-adapter")
+  const users = sqliteTable("users", {
+    id: text("id").primaryKey().$defaultFn(() => crypto.randomUUID()),
+    name: text("name"),
+    email: text("email").unique(),
+    emailVerified: integer("email_verified", { mode: "timestamp_ms" }),
+    image: text("image"),
+  })
+  const accounts = sqliteTable(
+    "accounts",
+    {
+      userId: text("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+      type: text("type").notNull(),
+      provider: text("provider").notNull(),
+      providerAccountId: text("provider_account_id").notNull(),
+      refresh_token: text("refresh_token"),
+      access_token: text("access_token"),
+      expires_at: integer("expires_at"),
+      token_type: text("token_type"),
+      scope: text("scope"),
+      id_token: text("id_token"),
+      session_state: text("session_state"),
+    },
+    (a) => [primaryKey({ columns: [a.provider, a.providerAccountId] })],
+  )
+  const sessions = sqliteTable("sessions", {
+    sessionToken: text("session_token").primaryKey(),
+    userId: text("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+    expires: integer("expires", { mode: "timestamp_ms" }).notNull(),
+  })
+  const verificationTokens = sqliteTable(
+    "verification_tokens",
+    {
+      identifier: text("identifier").notNull(),
+      token: text("token").notNull(),
+      expires: integer("expires", { mode: "timestamp_ms" }).notNull(),
+    },
+    (v) => [primaryKey({ columns: [v.identifier, v.token] })],
+  )
+  const sqlite = new Database(input.dsn)
+  const db = drizzle(sqlite)
+  return {
+    adapter: DrizzleAdapter(db, {
+      usersTable: users,
+      accountsTable: accounts,
+      sessionsTable: sessions,
+      verificationTokensTable: verificationTokens,
+    }),
+    exec: async (sql) => sqlite.exec(sql),
+    close: () => sqlite.close(),
+  }
 }
 
 // ---- Auth.js config -----------------------------------------------------

@@ -12,7 +12,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -42,7 +44,9 @@ func authjsMissing() string {
 	if _, err := exec.LookPath("node"); err != nil {
 		return "node is not installed"
 	}
-	for _, p := range []string{"@auth/core", "@auth/pg-adapter", "@auth/kysely-adapter", "better-sqlite3", "@edge-runtime/cookies", "cookie"} {
+	for _, p := range []string{"@auth/core", "@auth/pg-adapter", "@auth/kysely-adapter", "better-sqlite3", "@edge-runtime/cookies", "cookie",
+		"@auth/drizzle-adapter", "drizzle-orm", "@auth/prisma-adapter", "@prisma/client", "@prisma/adapter-pg",
+		"@prisma/adapter-better-sqlite3", "prisma"} {
 		if _, err := os.Stat(filepath.Join("node_modules", p, "package.json")); err != nil {
 			return "interop/node_modules/" + p + " is missing"
 		}
@@ -75,47 +79,125 @@ func requireAuthjs(t *testing.T) {
 		}
 		t.Skip(miss + installHint)
 	}
+	generatePrisma.Do(func() {
+		// Prisma 7 generates its client without the network; only
+		// migrate needs the schema engine, which is never run here.
+		for _, db := range []string{"postgres", "sqlite"} {
+			c := exec.Command("node", "node_modules/prisma/build/index.js", "generate", "--schema", "prisma/"+db+".prisma")
+			c.Env = append(os.Environ(), "PRISMA_SCHEMA_ENGINE_BINARY=/bin/true", "PRISMA_HIDE_UPDATE_MESSAGE=1")
+			if out, err := c.CombinedOutput(); err != nil {
+				generateErr = fmt.Errorf("prisma generate --schema prisma/%s.prisma: %v\n%s", db, err, out)
+				return
+			}
+		}
+	})
+	if generateErr != nil {
+		t.Fatal(generateErr)
+	}
 }
 
-// env is one database that both sides use: a fresh Postgres schema with the
-// pg-adapter tables or a fresh SQLite file with the Kysely tables.
+// generatePrisma makes the Prisma clients once per test run.
+var (
+	generatePrisma sync.Once
+	generateErr    error
+)
+
+// env is one database that both sides use: a fresh Postgres schema or a
+// fresh SQLite file, with the tables of one Auth.js adapter.
 type env struct {
-	kind    string // "postgres" or "sqlite"
-	db      *sqlx.DB
-	store   session.Adapter
-	nodeDSN string
+	kind     string // "postgres" or "sqlite"
+	node     string // the Auth.js adapter: pg, kysely, drizzle or prisma
+	flavour  adapter.Flavour
+	pgSchema string
+	db       *sqlx.DB
+	store    session.Adapter
+	nodeDSN  string
 }
+
+// The environments, by name: the database, with the adapter after a dash
+// where it is not the database's first one.
+var (
+	// defaultEnvs are pg-adapter on Postgres (tables from
+	// schema/postgres.sql) and Kysely on SQLite (schema/sqlite.sql).
+	defaultEnvs = []string{"postgres", "sqlite"}
+	// mappedEnvs are @auth/drizzle-adapter on the app's own snake_case
+	// tables on SQLite, and @auth/prisma-adapter (Prisma 7, driver
+	// adapters) on the Prisma models of the Auth.js docs on both
+	// databases; their tables are made by the flavour's Schema.
+	mappedEnvs = []string{"sqlite-drizzle", "postgres-prisma", "sqlite-prisma"}
+	allEnvs    = append(append([]string(nil), defaultEnvs...), mappedEnvs...)
+)
+
+// drizzleSnake is the flavour of the Drizzle tables in authjs.mjs.
+var drizzleSnake = func() adapter.Flavour {
+	f := adapter.Drizzle
+	f.Name = "drizzle-snake"
+	f.Tables = adapter.Tables{User: "users", Account: "accounts", Session: "sessions", VerificationToken: "verification_tokens"}
+	f.Naming = adapter.SnakeCase
+	return f
+}()
 
 // eachDB runs body on Postgres and on SQLite, in parallel subtests, each
 // with its own empty database named after the test.
 func eachDB(t *testing.T, body func(t *testing.T, e *env)) {
 	t.Helper()
+	eachEnv(t, defaultEnvs, body)
+}
+
+// eachEnv runs body in each environment named, in parallel subtests.
+func eachEnv(t *testing.T, names []string, body func(t *testing.T, e *env)) {
+	t.Helper()
 	requireAuthjs(t)
 	t.Parallel()
-	for _, kind := range []string{"postgres", "sqlite"} {
-		t.Run(kind, func(t *testing.T) {
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			body(t, newEnv(t, kind))
+			body(t, newEnv(t, name))
 		})
 	}
 }
 
-func newEnv(t *testing.T, kind string) *env {
+func newEnv(t *testing.T, name string) *env {
 	t.Helper()
-	ddl, err := os.ReadFile(filepath.Join("schema", kind+".sql"))
-	if err != nil {
-		t.Fatal(err)
+	kind, node, _ := strings.Cut(name, "-")
+	e := &env{kind: kind, node: node}
+	var ddl []string
+	switch name {
+	case "postgres", "sqlite":
+		b, err := os.ReadFile(filepath.Join("schema", kind+".sql"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ddl = []string{string(b)}
+		e.flavour, e.node = adapter.PgAdapter, "pg"
+		if kind == "sqlite" {
+			e.flavour, e.node = adapter.Kysely, "kysely"
+		}
+	case "sqlite-drizzle":
+		e.flavour = drizzleSnake
+	case "postgres-prisma", "sqlite-prisma":
+		e.flavour = adapter.PrismaDocs
+	default:
+		t.Fatalf("no environment %q", name)
 	}
-	e := &env{kind: kind}
+	if ddl == nil {
+		var err error
+		if ddl, err = e.flavour.Schema(map[string]adapter.Dialect{"postgres": adapter.Postgres, "sqlite": adapter.SQLite}[kind]); err != nil {
+			t.Fatal(err)
+		}
+	}
 	switch kind {
 	case "postgres":
 		name := "nextsession_interop_" + strings.ToLower(strings.NewReplacer("/", "_", "-", "_").Replace(
 			strings.TrimPrefix(t.Name(), "Test")))
 		name = strings.TrimSuffix(name, "_postgres")
-		if len(name) > 50 {
-			name = name[:50]
+		if len(name) > 43 {
+			name = name[:43]
 		}
-		e.db = pgtest.Open(t, name)
+		// The process id keeps runs from other checkouts on the same
+		// server out of this schema.
+		name += fmt.Sprintf("_%d", os.Getpid()%1000000)
+		e.db, e.pgSchema = pgtest.Open(t, name), name
 		u, err := url.Parse(pgtest.DSN())
 		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 			t.Fatalf("the Node side needs a postgres:// URL, have %q", pgtest.DSN())
@@ -125,12 +207,12 @@ func newEnv(t *testing.T, kind string) *env {
 		q.Set("options", "-c search_path="+name)
 		u.RawQuery = q.Encode()
 		e.nodeDSN = u.String()
-		st := postgres.New(e.db, adapter.PgAdapter)
+		st := postgres.New(e.db, e.flavour)
 		t.Cleanup(func() { st.Close() })
 		e.store = st
 	case "sqlite":
 		path := filepath.Join(t.TempDir(), "auth.db")
-		st, err := sqlite.Open(path, adapter.Kysely)
+		st, err := sqlite.Open(path, e.flavour)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -140,17 +222,16 @@ func newEnv(t *testing.T, kind string) *env {
 		})
 		e.db, e.store, e.nodeDSN = st.DB(), st, path
 	}
-	if _, err := e.db.Exec(string(ddl)); err != nil {
-		t.Fatalf("creating the %s tables: %v", kind, err)
+	for _, q := range ddl {
+		if _, err := e.db.Exec(q); err != nil {
+			t.Fatalf("creating the %s tables: %v", name, err)
+		}
 	}
 	return e
 }
 
 func (e *env) sessionTable() string {
-	if e.kind == "postgres" {
-		return "sessions"
-	}
-	return `"Session"`
+	return e.flavour.QuoteTable(e.flavour.Tables.Session)
 }
 
 // row is a session row as the database holds it.
@@ -163,19 +244,27 @@ type row struct {
 
 func (e *env) row(t *testing.T, token string) row {
 	t.Helper()
-	q := e.db.Rebind(`SELECT "expires", "userId" FROM ` + e.sessionTable() + ` WHERE "sessionToken" = ?`)
+	n := e.flavour.Names().Session
+	plus := "+" // SQLite: the column's text or integer as stored, not the driver's time for DATETIME
+	if e.kind == "postgres" {
+		plus = ""
+	}
+	q := e.db.Rebind(fmt.Sprintf(`SELECT %s%s, %s FROM %s WHERE %s = ?`,
+		plus, adapter.Quote(n.Expires), adapter.Quote(n.UserID), e.sessionTable(), adapter.Quote(n.SessionToken)))
 	var r row
 	var err error
 	if e.kind == "postgres" {
-		var uid int64
-		err = e.db.QueryRow(q, token).Scan(&r.expires, &uid)
+		err = e.db.QueryRow(q, token).Scan(&r.expires, &r.userID)
 		r.expires = r.expires.UTC()
 		r.raw = r.expires.Format(time.RFC3339Nano)
-		r.userID = fmt.Sprint(uid)
 	} else {
 		err = e.db.QueryRow(q, token).Scan(&r.raw, &r.userID)
 		if err == nil {
-			r.expires, err = time.Parse(time.RFC3339Nano, r.raw)
+			if ms, perr := strconv.ParseInt(r.raw, 10, 64); perr == nil {
+				r.expires = time.UnixMilli(ms).UTC()
+			} else {
+				r.expires, err = time.Parse(time.RFC3339Nano, r.raw)
+			}
 		}
 	}
 	if err != nil {
@@ -189,20 +278,36 @@ func (e *env) row(t *testing.T, token string) row {
 }
 
 // setExpires writes a row's expiry directly, as the writing side would:
-// a timestamptz on Postgres, Date.toISOString() text on SQLite.
+// a time on Postgres; on SQLite Unix milliseconds or ISO text, as the
+// flavour stores them (Date.toISOString() for Kysely).
 func (e *env) setExpires(t *testing.T, token string, exp time.Time) {
 	t.Helper()
-	var v any = exp.UTC()
-	if e.kind == "sqlite" {
-		v = session.FormatISO(exp)
-	}
-	res, err := e.db.Exec(e.db.Rebind(`UPDATE `+e.sessionTable()+` SET "expires" = ? WHERE "sessionToken" = ?`), v, token)
+	v := e.stored(exp)
+	n := e.flavour.Names().Session
+	res, err := e.db.Exec(e.db.Rebind(fmt.Sprintf(`UPDATE %s SET %s = ? WHERE %s = ?`,
+		e.sessionTable(), adapter.Quote(n.Expires), adapter.Quote(n.SessionToken))), v, token)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
 		t.Fatalf("setting expires: %d rows for token %s", n, token)
 	}
+}
+
+// stored is a date as the adapter writes it: a time on Postgres; on
+// SQLite Unix milliseconds (Drizzle), Date.toISOString() text (Kysely) or
+// ISO text with +00:00 (Prisma 7's driver adapter).
+func (e *env) stored(t time.Time) any {
+	if e.kind == "postgres" {
+		return t.UTC()
+	}
+	switch e.flavour.SQLiteDates {
+	case adapter.DateMillis:
+		return t.UnixMilli()
+	case adapter.DateISOOffset:
+		return t.UTC().Format("2006-01-02T15:04:05.000+00:00")
+	}
+	return session.FormatISO(t)
 }
 
 func (e *env) countRows(t *testing.T) int {
@@ -340,7 +445,7 @@ func cookie(cs []jsCookie, name string) *jsCookie {
 
 func (a authjs) run(t *testing.T, cmd string, extra map[string]any, out any) {
 	t.Helper()
-	in := map[string]any{"db": a.e.kind, "dsn": a.e.nodeDSN, "secret": secret, "baseURL": a.baseURL}
+	in := map[string]any{"db": a.e.kind, "adapter": a.e.node, "schema": a.e.pgSchema, "dsn": a.e.nodeDSN, "secret": secret, "baseURL": a.baseURL}
 	if a.cookieName != "" {
 		in["cookieName"] = a.cookieName
 	}

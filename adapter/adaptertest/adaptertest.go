@@ -199,7 +199,7 @@ func (s *suite) missingUserID() string {
 	switch s.Flavour.IDs {
 	case adapter.IDSerial:
 		return "999999999"
-	case adapter.IDUUID:
+	case adapter.IDUUID, adapter.IDPostgresUUID:
 		return randomUUID()
 	}
 	return randomCUID()
@@ -251,7 +251,7 @@ func idShape(kind adapter.IDKind, id string) error {
 		if err != nil || n <= 0 || strconv.FormatInt(n, 10) != id {
 			return errors.New("not a positive decimal integer as the database makes it")
 		}
-	case adapter.IDUUID:
+	case adapter.IDUUID, adapter.IDPostgresUUID:
 		if len(id) != 36 {
 			return errors.New("not a UUID (length is not 36)")
 		}

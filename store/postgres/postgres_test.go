@@ -14,7 +14,7 @@ import (
 
 // pgFlavours are the flavours that exist on Postgres. PrismaISO differs
 // from Prisma only on SQLite.
-var pgFlavours = []adapter.Flavour{adapter.Prisma, adapter.PgAdapter, adapter.Kysely, adapter.Drizzle}
+var pgFlavours = []adapter.Flavour{adapter.Prisma, adapter.PrismaDocs, adapter.PgAdapter, adapter.Kysely, adapter.Drizzle, adapter.Supabase}
 
 func schemaFor(f adapter.Flavour) string {
 	return "nextsession_pg_" + strings.ReplaceAll(f.Name, "-", "_")
@@ -25,9 +25,10 @@ func TestConformance(t *testing.T) {
 	device := adapter.Prisma
 	device.Name = "prisma-device"
 	device.Device = adapter.DeviceColumns{UserAgent: "userAgent", IP: "ip"}
-	for _, f := range append(pgFlavours, device) {
+	for _, f := range append(append(pgFlavours, device), adaptertest.MappedFlavours(adapter.Postgres)...) {
 		t.Run(f.Name, func(t *testing.T) {
 			db := pgtest.Open(t, schemaFor(f))
+			f := pgtest.Flavour(t, f, schemaFor(f))
 			// The races open many connections: stay well inside
 			// max_connections when packages test in parallel.
 			db.SetMaxOpenConns(10)
@@ -44,8 +45,8 @@ func TestConformance(t *testing.T) {
 					Flavour: f,
 					New: func(t *testing.T) session.Adapter {
 						tb := f.Tables
-						q := `TRUNCATE ` + strings.Join([]string{adapter.Quote(tb.Session), adapter.Quote(tb.Account),
-							adapter.Quote(tb.VerificationToken), adapter.Quote(tb.User)}, ", ") + ` RESTART IDENTITY CASCADE`
+						q := `TRUNCATE ` + strings.Join([]string{f.QuoteTable(tb.Session), f.QuoteTable(tb.Account),
+							f.QuoteTable(tb.VerificationToken), f.QuoteTable(tb.User)}, ", ") + ` RESTART IDENTITY CASCADE`
 						if _, err := db.Exec(q); err != nil {
 							t.Fatal(err)
 						}

@@ -78,6 +78,9 @@ func testMixedDates(t *testing.T, st *sqlite.Store, f adapter.Flavour) {
 	if f.SessionCreatedAt {
 		cols, vals = cols+`, "createdAt"`, vals+", ?"
 	}
+	if f.SessionUpdatedAt {
+		cols, vals = cols+`, "updatedAt"`, vals+", ?"
+	}
 	insert := fmt.Sprintf(`INSERT INTO %s (%s) VALUES (%s)`, adapter.Quote(f.Tables.Session), cols, vals)
 	want := map[string]time.Time{}
 	active, expired := 0, 0
@@ -95,6 +98,9 @@ func testMixedDates(t *testing.T, st *sqlite.Store, f adapter.Flavour) {
 				args = append([]any{"id-" + token}, args...)
 			}
 			if f.SessionCreatedAt {
+				args = append(args, enc(now.Add(-time.Hour)))
+			}
+			if f.SessionUpdatedAt {
 				args = append(args, enc(now.Add(-time.Hour)))
 			}
 			if _, err := st.DB().Exec(insert, args...); err != nil {

@@ -75,3 +75,36 @@ func ExampleNew() {
 	// before CreateSchema: false
 	// after CreateSchema: true
 }
+
+// Open a database whose flavour is not known (an app's Prisma, Drizzle or
+// Kysely tables) and let Detect read it from the catalog and the rows.
+func ExampleDetect() {
+	dir, err := os.MkdirTemp("", "detect")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	db, err := sqlx.Open("sqlite3", sqlite.DSN(filepath.Join(dir, "app.db")))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+	// Tables as an app made them: Drizzle's, with snake_case columns.
+	made := adapter.Drizzle
+	made.Naming = adapter.SnakeCase
+	if err := sqlite.New(db, made).CreateSchema(context.Background()); err != nil {
+		log.Fatal(err)
+	}
+
+	f, err := sqlite.Detect(context.Background(), db)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(f.Name, f.Tables.Session, f.Naming, f.Names().Session.SessionToken, f.SessionID)
+	st := sqlite.New(db, f)
+	defer st.Close()
+	fmt.Println("verified:", st.Verify(context.Background()) == nil)
+	// Output:
+	// detected session snake_case session_token false
+	// verified: true
+}

@@ -23,13 +23,14 @@ const (
 	isoDay     = "2006-01-02T"
 )
 
-// encodeDate turns a time into what the dialect and flavour store.
-func (s *Store) encodeDate(t time.Time) any {
-	t = t.UTC()
-	if s.dialect == adapter.Postgres {
+// encodeDate turns a time into what the dialect stores, on SQLite in the
+// flavour's format.
+func encodeDate(d adapter.Dialect, format adapter.DateFormat, t time.Time) any {
+	t = t.UTC().Truncate(time.Millisecond)
+	if d == adapter.Postgres {
 		return t
 	}
-	switch s.flavour.SQLiteDates {
+	switch format {
 	case adapter.DateISO:
 		return t.Format(isoZ)
 	case adapter.DateISOOffset:

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -28,8 +27,8 @@ type Store struct {
 	// unprepared: every statement is sent with its arguments and no
 	// named prepared statement, for transaction-mode poolers.
 	unprepared bool
-	mu         sync.Mutex
-	stmts      map[*string]*sql.Stmt
+	// stmts holds the prepared statements by query slot.
+	stmts []atomic.Pointer[sql.Stmt]
 
 	indexed atomic.Int32 // indexUnknown, indexYes or indexNo
 }
@@ -59,8 +58,9 @@ func NewWith(db *sqlx.DB, f adapter.Flavour, d adapter.Dialect, o Options) *Stor
 	if err := f.Check(d); err != nil {
 		panic(d.String() + ": " + err.Error())
 	}
-	s := &Store{db: db, flavour: f, dialect: d, unprepared: o.Unprepared, stmts: map[*string]*sql.Stmt{}}
+	s := &Store{db: db, flavour: f, dialect: d, unprepared: o.Unprepared}
 	s.q = buildQueries(f, d, db.Rebind)
+	s.stmts = make([]atomic.Pointer[sql.Stmt], s.q.slots)
 	return s
 }
 
@@ -77,7 +77,7 @@ func (s *Store) Flavour() adapter.Flavour { return s.flavour }
 // CreateSchema creates the flavour's tables and the indexes of
 // adapter.Flavour.Indexes where they do not exist yet.
 func (s *Store) CreateSchema(ctx context.Context) error {
-	if err := s.exec(ctx, s.flavour.Schema); err != nil {
+	if err := s.execDDL(ctx, s.flavour.Schema); err != nil {
 		return err
 	}
 	return s.CreateIndexes(ctx)
@@ -87,10 +87,10 @@ func (s *Store) CreateSchema(ctx context.Context) error {
 // Session.userId, for a database whose tables already exist.
 func (s *Store) CreateIndexes(ctx context.Context) error {
 	defer s.indexed.Store(indexUnknown)
-	return s.exec(ctx, s.flavour.Indexes)
+	return s.execDDL(ctx, s.flavour.Indexes)
 }
 
-func (s *Store) exec(ctx context.Context, stmts func(adapter.Dialect) ([]string, error)) error {
+func (s *Store) execDDL(ctx context.Context, stmts func(adapter.Dialect) ([]string, error)) error {
 	list, err := stmts(s.dialect)
 	if err != nil {
 		return err
@@ -103,88 +103,80 @@ func (s *Store) exec(ctx context.Context, stmts func(adapter.Dialect) ([]string,
 	return nil
 }
 
-// Verify checks that the flavour's tables and columns exist, so that a
-// wrong flavour is a clear error at start-up rather than at first sign-in.
+// Verify checks that the database has the flavour's tables and columns,
+// that the store can fill every NOT NULL column without a default, and
+// that dates are stored as the flavour says (adapter.Flavour.Verify), so
+// that a wrong flavour is a clear error at start-up rather than at first
+// sign-in.
 func (s *Store) Verify(ctx context.Context) error {
-	for _, q := range s.q.verify {
-		rows, err := s.db.QueryContext(ctx, q)
-		if err != nil {
-			return fmt.Errorf("%s: the database does not have the tables of flavour %s (%s): %w", s.dialect, s.flavour.Name, q, err)
-		}
-		rows.Close()
+	if err := s.flavour.Verify(ctx, s.db.DB, s.dialect); err != nil {
+		return fmt.Errorf("%s: %w", s.dialect, err)
 	}
 	return nil
 }
 
 // Close releases the prepared statements. The database handle stays open.
 func (s *Store) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	var errs []error
-	for k, st := range s.stmts {
-		errs = append(errs, st.Close())
-		delete(s.stmts, k)
+	for i := range s.stmts {
+		if st := s.stmts[i].Swap(nil); st != nil {
+			errs = append(errs, st.Close())
+		}
 	}
 	return errors.Join(errs...)
 }
 
-// stmt returns the statement prepared for q, preparing it on first use. A
-// failed prepare (the database is down) is tried again next time.
-func (s *Store) stmt(ctx context.Context, q *string) (*sql.Stmt, error) {
-	s.mu.Lock()
-	st := s.stmts[q]
-	s.mu.Unlock()
-	if st != nil {
+// prepared returns the statement prepared for q, preparing it on first
+// use. A failed prepare (the database is down) is tried again next time.
+func (s *Store) prepared(ctx context.Context, q query) (*sql.Stmt, error) {
+	slot := &s.stmts[q.slot]
+	if st := slot.Load(); st != nil {
 		return st, nil
 	}
-	st, err := s.db.PrepareContext(ctx, *q)
+	st, err := s.db.PrepareContext(ctx, q.sql)
 	if err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if old := s.stmts[q]; old != nil {
+	if !slot.CompareAndSwap(nil, st) {
 		st.Close()
-		return old, nil
+		return slot.Load(), nil
 	}
-	s.stmts[q] = st
 	return st, nil
 }
 
-// The three functions below are where every statement with arguments
-// runs: prepared once per store, or sent with its arguments when the
-// store is Unprepared.
-
-func (s *Store) queryRow(ctx context.Context, q *string, args ...any) (*sql.Row, error) {
+// queryRow, queryRows and exec are where every statement of a Store but
+// the DDL and DeleteUser's transaction runs: prepared once per store, or
+// sent with its arguments when the store is Unprepared.
+func (s *Store) queryRow(ctx context.Context, q query, args []any) (*sql.Row, error) {
 	if s.unprepared {
-		return s.db.QueryRowContext(ctx, *q, args...), nil
+		return s.db.QueryRowContext(ctx, q.sql, args...), nil
 	}
-	st, err := s.stmt(ctx, q)
+	st, err := s.prepared(ctx, q)
 	if err != nil {
 		return nil, err
 	}
 	return st.QueryRowContext(ctx, args...), nil
 }
 
-func (s *Store) query(ctx context.Context, q *string, args ...any) (*sql.Rows, error) {
+func (s *Store) queryRows(ctx context.Context, q query, args []any) (*sql.Rows, error) {
 	if s.unprepared {
-		return s.db.QueryContext(ctx, *q, args...)
+		return s.db.QueryContext(ctx, q.sql, args...)
 	}
-	st, err := s.stmt(ctx, q)
+	st, err := s.prepared(ctx, q)
 	if err != nil {
 		return nil, err
 	}
 	return st.QueryContext(ctx, args...)
 }
 
-func (s *Store) execStmt(ctx context.Context, q *string, args ...any) (int64, error) {
+func (s *Store) exec(ctx context.Context, q query, args []any) (int64, error) {
 	var res sql.Result
 	var err error
 	if s.unprepared {
-		res, err = s.db.ExecContext(ctx, *q, args...)
+		res, err = s.db.ExecContext(ctx, q.sql, args...)
 	} else {
 		var st *sql.Stmt
-		if st, err = s.stmt(ctx, q); err != nil {
+		if st, err = s.prepared(ctx, q); err != nil {
 			return 0, err
 		}
 		res, err = st.ExecContext(ctx, args...)
@@ -195,33 +187,8 @@ func (s *Store) execStmt(ctx context.Context, q *string, args ...any) (int64, er
 	return res.RowsAffected()
 }
 
-// validID reports whether id can name a row: serial flavours take decimal
-// integers only, so that a garbage id is "not found", not a type error.
-func (s *Store) validID(id string) bool {
-	if id == "" || len(id) > 255 || !searchable(id) {
-		return false
-	}
-	if s.flavour.IDs != adapter.IDSerial {
-		return true
-	}
-	if len(id) > 18 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		if id[i] < '0' || id[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-// newID makes a primary key for flavours whose ids come from the client.
-func (s *Store) newID() (string, error) {
-	if s.flavour.IDs == adapter.IDCUID {
-		return newCUID()
-	}
-	return session.NewUUIDToken()
-}
+// validID reports whether id can name a row of the flavour.
+func (s *Store) validID(id string) bool { return s.q.validID(id) }
 
 // newCUID returns a cuid-shaped id: "c" and 24 base-36 characters from
 // crypto/rand, as long as Prisma's cuid().
@@ -318,14 +285,6 @@ func (x *sessionScan) session() session.Session {
 	}
 }
 
-// device reports whether the flavour has device columns, which the
-// session queries then select.
-func (s *Store) device() bool { return hasDevice(s.flavour) }
-
-func hasDevice(f adapter.Flavour) bool {
-	return f.Device.UserAgent != "" || f.Device.IP != ""
-}
-
 func (s *Store) scanUser(row *sql.Row, what string) (session.User, error) {
 	var u userScan
 	if err := row.Scan(u.dest()...); err != nil {
@@ -337,43 +296,24 @@ func (s *Store) scanUser(row *sql.Row, what string) (session.User, error) {
 	return u.user(), nil
 }
 
-// CreateUser implements session.Adapter.
+// CreateUser implements session.Adapter. It returns the user as stored.
 func (s *Store) CreateUser(ctx context.Context, u session.User) (session.User, error) {
-	args := []any{nullString(u.Name), nullString(u.Email), s.encodeDatePtr(u.EmailVerified), nullString(u.Image)}
-	if s.flavour.IDs != adapter.IDSerial {
-		if u.ID == "" {
-			id, err := s.newID()
-			if err != nil {
-				return session.User{}, err
-			}
-			u.ID = id
+	if u.ID == "" {
+		id, err := s.q.newID()
+		if err != nil {
+			return session.User{}, err
 		}
-		args = append([]any{u.ID}, args...)
+		u.ID = id // unused where the database makes ids
 	}
-	row, err := s.queryRow(ctx, &s.q.createUser, args...)
+	row, err := s.queryRow(ctx, s.q.createUser.query, s.q.createUser.args(userIn{u: u, now: time.Now()}))
 	if err != nil {
 		return session.User{}, err
 	}
-	if err := row.Scan(&u.ID); err != nil {
+	got, err := s.scanUser(row, "created user")
+	if err != nil {
 		return session.User{}, fmt.Errorf("%s: creating user: %w", s.dialect, err)
 	}
-	u.EmailVerified = truncPtr(u.EmailVerified)
-	return u, nil
-}
-
-func (s *Store) encodeDatePtr(t *time.Time) any {
-	if t == nil {
-		return nil
-	}
-	return s.encodeDate(*t)
-}
-
-func truncPtr(t *time.Time) *time.Time {
-	if t == nil {
-		return nil
-	}
-	v := t.UTC().Truncate(time.Millisecond)
-	return &v
+	return got, nil
 }
 
 // GetUser implements session.Adapter.
@@ -381,7 +321,7 @@ func (s *Store) GetUser(ctx context.Context, id string) (session.User, error) {
 	if !s.validID(id) {
 		return session.User{}, s.notFound("user " + quoteID(id))
 	}
-	row, err := s.queryRow(ctx, &s.q.getUser, id)
+	row, err := s.queryRow(ctx, s.q.getUser.query, s.q.getUser.args(id))
 	if err != nil {
 		return session.User{}, err
 	}
@@ -393,7 +333,7 @@ func (s *Store) GetUserByEmail(ctx context.Context, email string) (session.User,
 	if email == "" || !searchable(email) {
 		return session.User{}, s.notFound("user with empty email")
 	}
-	row, err := s.queryRow(ctx, &s.q.getUserByEmail, email)
+	row, err := s.queryRow(ctx, s.q.getUserByEmail.query, s.q.getUserByEmail.args(email))
 	if err != nil {
 		return session.User{}, err
 	}
@@ -405,7 +345,8 @@ func (s *Store) GetUserByAccount(ctx context.Context, provider, providerAccountI
 	if !searchable(provider, providerAccountID) {
 		return session.User{}, s.notFound("user by account")
 	}
-	row, err := s.queryRow(ctx, &s.q.getUserByAccount, provider, providerAccountID)
+	q := s.q.getUserByAccount
+	row, err := s.queryRow(ctx, q.query, q.args(pair{provider, providerAccountID}))
 	if err != nil {
 		return session.User{}, err
 	}
@@ -418,12 +359,8 @@ func (s *Store) UpdateUser(ctx context.Context, u session.User, fields session.U
 	if !s.validID(u.ID) {
 		return session.User{}, s.notFound("user " + quoteID(u.ID))
 	}
-	row, err := s.queryRow(ctx, &s.q.updateUser,
-		fields&session.UserName != 0, nullString(u.Name),
-		fields&session.UserEmail != 0, nullString(u.Email),
-		fields&session.UserEmailVerified != 0, s.encodeDatePtr(u.EmailVerified),
-		fields&session.UserImage != 0, nullString(u.Image),
-		u.ID)
+	q := s.q.updateUser
+	row, err := s.queryRow(ctx, q.query, q.args(userIn{u: u, fields: fields, now: time.Now()}))
 	if err != nil {
 		return session.User{}, err
 	}
@@ -455,20 +392,14 @@ func (s *Store) LinkAccount(ctx context.Context, a session.Account) (session.Acc
 	if !s.validID(a.UserID) {
 		return session.Account{}, fmt.Errorf("%s: linking account: %w", s.dialect, session.ErrUnknownUser)
 	}
-	args := []any{a.Type, a.Provider, a.ProviderAccountID,
-		nullString(a.RefreshToken), nullString(a.AccessToken), nullInt(a.ExpiresAt),
-		nullString(a.TokenType), nullString(a.Scope), nullString(a.IDToken), nullString(a.SessionState), a.UserID}
-	if s.flavour.AccountID && s.flavour.IDs != adapter.IDSerial {
-		if a.ID == "" {
-			id, err := s.newID()
-			if err != nil {
-				return session.Account{}, err
-			}
-			a.ID = id
+	if a.ID == "" {
+		id, err := s.q.newID()
+		if err != nil {
+			return session.Account{}, err
 		}
-		args = append([]any{a.ID}, args...)
+		a.ID = id // unused where Account has no id or the database makes it
 	}
-	row, err := s.queryRow(ctx, &s.q.linkAccount, args...)
+	row, err := s.queryRow(ctx, s.q.linkAccount.query, s.q.linkAccount.args(accountIn{a: a, now: time.Now()}))
 	if err != nil {
 		return session.Account{}, err
 	}
@@ -495,65 +426,41 @@ func (s *Store) UnlinkAccount(ctx context.Context, provider, providerAccountID s
 	if !searchable(provider, providerAccountID) {
 		return nil
 	}
-	_, err := s.execStmt(ctx, &s.q.unlinkAccount, provider, providerAccountID)
+	_, err := s.exec(ctx, s.q.unlinkAccount.query, s.q.unlinkAccount.args(pair{provider, providerAccountID}))
 	return err
 }
 
-// CreateSession implements session.Adapter. The insert selects the user
-// row, so a missing user is caught in the same statement even on schemas
-// without foreign keys.
+// CreateSession implements session.Adapter and returns the session as
+// stored: without an ID, CreatedAt or device fields where the flavour has
+// no such column. The insert selects the user row, so a missing user is
+// caught in the same statement even on schemas without foreign keys.
 func (s *Store) CreateSession(ctx context.Context, in session.Session) (session.Session, error) {
 	if !s.validID(in.UserID) {
 		return session.Session{}, fmt.Errorf("%s: user %s: %w", s.dialect, quoteID(in.UserID), session.ErrUnknownUser)
 	}
-	in.Expires = in.Expires.UTC().Truncate(time.Millisecond)
-	if s.flavour.SessionCreatedAt {
-		if in.CreatedAt.IsZero() {
-			in.CreatedAt = time.Now()
+	now := time.Now()
+	if in.CreatedAt.IsZero() {
+		in.CreatedAt = now
+	}
+	if in.ID == "" {
+		id, err := s.q.newID()
+		if err != nil {
+			return session.Session{}, err
 		}
-		in.CreatedAt = in.CreatedAt.UTC().Truncate(time.Millisecond)
-	} else {
-		in.CreatedAt = time.Time{}
+		in.ID = id // unused where Session has no id or the database makes it
 	}
-	args := make([]any, 0, 5)
-	if s.flavour.SessionID && s.flavour.IDs != adapter.IDSerial {
-		if in.ID == "" {
-			id, err := s.newID()
-			if err != nil {
-				return session.Session{}, err
-			}
-			in.ID = id
-		}
-		args = append(args, in.ID)
-	}
-	args = append(args, in.Token, s.encodeDate(in.Expires))
-	if s.flavour.SessionCreatedAt {
-		args = append(args, s.encodeDate(in.CreatedAt))
-	}
-	if s.flavour.Device.UserAgent != "" {
-		args = append(args, nullString(in.UserAgent))
-	} else {
-		in.UserAgent = ""
-	}
-	if s.flavour.Device.IP != "" {
-		args = append(args, nullString(in.IP))
-	} else {
-		in.IP = ""
-	}
-	args = append(args, in.UserID)
-	row, err := s.queryRow(ctx, &s.q.createSession, args...)
+	row, err := s.queryRow(ctx, s.q.createSession.query, s.q.createSession.args(sessionIn{s: in, now: now}))
 	if err != nil {
 		return session.Session{}, err
 	}
-	var id, userID sql.NullString
-	if err := row.Scan(&id, &userID); err != nil {
+	var x sessionScan
+	if err := row.Scan(x.dest(s.q.device)...); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return session.Session{}, fmt.Errorf("%s: user %s: %w", s.dialect, quoteID(in.UserID), session.ErrUnknownUser)
 		}
 		return session.Session{}, fmt.Errorf("%s: creating session: %w", s.dialect, err)
 	}
-	in.ID, in.UserID = id.String, userID.String
-	return in, nil
+	return x.session(), nil
 }
 
 // GetSessionAndUser implements session.Adapter with one prepared query.
@@ -561,13 +468,13 @@ func (s *Store) GetSessionAndUser(ctx context.Context, token string) (session.Se
 	if !searchable(token) {
 		return session.Session{}, session.User{}, s.notFound("session")
 	}
-	row, err := s.queryRow(ctx, &s.q.getSessionAndUser, token)
+	row, err := s.queryRow(ctx, s.q.getSessionAndUser.query, s.q.getSessionAndUser.args(token))
 	if err != nil {
 		return session.Session{}, session.User{}, err
 	}
 	x := getSessionUserScan()
 	defer putSessionUserScan(x)
-	if err := row.Scan(x.dest(s.device())...); err != nil {
+	if err := row.Scan(x.dest(s.q.device)...); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return session.Session{}, session.User{}, s.notFound("session")
 		}
@@ -580,20 +487,13 @@ func (s *Store) GetSessionAndUser(ctx context.Context, token string) (session.Se
 }
 
 // UpdateSession implements session.Store: a missing session, or a user id
-// that cannot exist, is ErrNotFound.
+// that cannot exist, is ErrNotFound. Where Session has an updatedAt
+// column it is set to the time of the update.
 func (s *Store) UpdateSession(ctx context.Context, u session.SessionUpdate) error {
 	if !searchable(u.Token) || (u.UserID != "" && !s.validID(u.UserID)) {
 		return s.notFound("session")
 	}
-	var expires any
-	if !u.Expires.IsZero() {
-		expires = s.encodeDate(u.Expires)
-	}
-	var userID any
-	if u.UserID != "" {
-		userID = u.UserID
-	}
-	n, err := s.execStmt(ctx, &s.q.updateSession, expires != nil, expires, userID != nil, userID, u.Token)
+	n, err := s.exec(ctx, s.q.updateSession.query, s.q.updateSession.args(sessionUpdateIn{u: u, now: time.Now()}))
 	if err != nil {
 		return err
 	}
@@ -608,14 +508,14 @@ func (s *Store) DeleteSession(ctx context.Context, token string) error {
 	if !searchable(token) {
 		return nil
 	}
-	_, err := s.execStmt(ctx, &s.q.deleteSession, token)
+	_, err := s.exec(ctx, s.q.deleteSession.query, s.q.deleteSession.args(token))
 	return err
 }
 
 // CreateVerificationToken implements session.Adapter.
 func (s *Store) CreateVerificationToken(ctx context.Context, t session.VerificationToken) (session.VerificationToken, error) {
 	t.Expires = t.Expires.UTC().Truncate(time.Millisecond)
-	if _, err := s.execStmt(ctx, &s.q.createVerificationToken, t.Identifier, t.Token, s.encodeDate(t.Expires)); err != nil {
+	if _, err := s.exec(ctx, s.q.createVerificationToken.query, s.q.createVerificationToken.args(t)); err != nil {
 		return session.VerificationToken{}, fmt.Errorf("%s: creating verification token: %w", s.dialect, err)
 	}
 	return t, nil
@@ -627,7 +527,8 @@ func (s *Store) UseVerificationToken(ctx context.Context, identifier, token stri
 	if !searchable(identifier, token) {
 		return session.VerificationToken{}, s.notFound("verification token")
 	}
-	row, err := s.queryRow(ctx, &s.q.useVerificationToken, identifier, token)
+	q := s.q.useVerificationToken
+	row, err := s.queryRow(ctx, q.query, q.args(pair{identifier, token}))
 	if err != nil {
 		return session.VerificationToken{}, err
 	}
@@ -643,56 +544,36 @@ func (s *Store) UseVerificationToken(ctx context.Context, identifier, token stri
 	return t, nil
 }
 
-// activeArgs returns the arguments of the "expires >= now" predicate.
-func (s *Store) activeArgs(now time.Time) []any {
-	now = now.UTC()
-	if s.dialect == adapter.Postgres {
-		return []any{now}
-	}
-	return []any{now.UnixMilli(), now.Format(isoPrefix), now.Format(sqliteDate), now.Format(isoDay)}
-}
-
-// expiredArgs returns the arguments of the "expires < now" predicate.
-func (s *Store) expiredArgs(now time.Time) []any {
-	now = now.UTC()
-	if s.dialect == adapter.Postgres {
-		return []any{now}
-	}
-	return []any{now.UnixMilli(), now.Format(sqliteDate), now.Format(isoDay), now.Format(isoPrefix)}
-}
-
 // DeleteUserSessions implements session.Adapter.
 func (s *Store) DeleteUserSessions(ctx context.Context, userID, keep string) (int64, error) {
 	if !s.validID(userID) || !searchable(keep) {
 		return 0, nil
 	}
-	return s.execStmt(ctx, &s.q.deleteUserSessions, userID, keep)
+	return s.exec(ctx, s.q.deleteUserSessions.query, s.q.deleteUserSessions.args(pair{userID, keep}))
 }
 
 // CountActive implements session.Adapter. On SQLite it picks the form of
 // the count by whether the table has an index led by expires: summed index
 // ranges with one, a single pass over the table without.
 func (s *Store) CountActive(ctx context.Context, userID string, now time.Time) (int64, error) {
-	args := s.activeArgs(now)
 	indexed, err := s.expiresIndexed(ctx)
 	if err != nil {
 		return 0, err
 	}
-	q := &s.q.countActive
+	q := s.q.countActive
 	if !indexed {
-		q = &s.q.countActiveScan
+		q = s.q.countActiveScan
 	}
 	if userID != "" {
 		if !s.validID(userID) {
 			return 0, nil
 		}
-		q = &s.q.countUserActive
+		q = s.q.countUserActive
 		if !indexed {
-			q = &s.q.countUserActiveScan
+			q = s.q.countUserActiveScan
 		}
-		args = append(args, userID)
 	}
-	row, err := s.queryRow(ctx, q, args...)
+	row, err := s.queryRow(ctx, q.query, q.args(nowIn{now: now, userID: userID}))
 	if err != nil {
 		return 0, err
 	}
@@ -713,8 +594,13 @@ func (s *Store) expiresIndexed(ctx context.Context) (bool, error) {
 	case indexNo:
 		return false, nil
 	}
+	q := s.q.expiresIndexed
+	row, err := s.queryRow(ctx, q.query, q.args(s.flavour.Tables.Session))
+	if err != nil {
+		return false, err
+	}
 	var n int
-	if err := s.db.QueryRowContext(ctx, s.q.expiresIndexed, s.flavour.Tables.Session).Scan(&n); err != nil {
+	if err := row.Scan(&n); err != nil {
 		return false, err
 	}
 	if n > 0 {
@@ -737,7 +623,7 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time, limit int) (in
 	if limit <= 0 {
 		return 0, nil
 	}
-	return s.execStmt(ctx, &s.q.deleteExpired, append(s.expiredArgs(now), limit)...)
+	return s.exec(ctx, s.q.deleteExpired.query, s.q.deleteExpired.args(nowIn{now: now, limit: limit}))
 }
 
 func quoteID(id string) string {

@@ -9,6 +9,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	_ "github.com/lib/pq" // the driver the Postgres store uses
+
+	"github.com/nextsession/nextsession/adapter"
 )
 
 // DefaultDSN is the server used when NEXTSESSION_POSTGRES_DSN is not set.
@@ -47,6 +49,29 @@ func Open(tb testing.TB, schema string) *sqlx.DB {
 		}
 		tb.Skip(msg)
 	}
+	admin.Close()
+	Schema(tb, schema)
+	db, err := sqlx.Open("postgres", WithSchema(DSN(), schema))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() }) // before Schema's cleanup drops it
+	return db
+}
+
+// Schema makes a fresh, empty schema of the given name on the test server
+// (dropped first if it exists, and dropped again when the test ends),
+// for tables that live outside a connection's search_path (a flavour's
+// TableSchema). The name must be a lower-case SQL identifier.
+func Schema(tb testing.TB, schema string) {
+	tb.Helper()
+	if !schemaName.MatchString(schema) {
+		tb.Fatalf("pgtest: bad schema name %q", schema)
+	}
+	admin, err := sqlx.Open("postgres", DSN())
+	if err != nil {
+		tb.Fatal(err)
+	}
 	defer admin.Close()
 	for _, q := range []string{
 		`DROP SCHEMA IF EXISTS "` + schema + `" CASCADE`,
@@ -56,18 +81,12 @@ func Open(tb testing.TB, schema string) *sqlx.DB {
 			tb.Fatalf("pgtest: %s: %v", q, err)
 		}
 	}
-	db, err := sqlx.Open("postgres", WithSchema(DSN(), schema))
-	if err != nil {
-		tb.Fatal(err)
-	}
 	tb.Cleanup(func() {
-		db.Close()
 		if a, err := sqlx.Open("postgres", DSN()); err == nil {
 			a.Exec(`DROP SCHEMA IF EXISTS "` + schema + `" CASCADE`)
 			a.Close()
 		}
 	})
-	return db
 }
 
 // WithSchema returns dsn with its search_path set to schema.
@@ -80,4 +99,16 @@ func WithSchema(dsn, schema string) string {
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// Flavour returns f with its TableSchema, if it has one, replaced by a
+// fresh schema named prefix + "_" + the flavour's own TableSchema, so that
+// tests of a schema-qualified flavour (Supabase's next_auth) do not meet.
+func Flavour(tb testing.TB, f adapter.Flavour, prefix string) adapter.Flavour {
+	tb.Helper()
+	if f.TableSchema != "" {
+		f.TableSchema = prefix + "_" + f.TableSchema
+		Schema(tb, f.TableSchema)
+	}
+	return f
 }
