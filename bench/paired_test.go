@@ -17,6 +17,7 @@ const pairedBatch = 32
 // against base, on the same fixture.
 var validatePairs = []struct{ impl, base string }{
 	{"ours", "floor"},
+	{"ours-notimeout", "floor"},
 	{"ours-json", "floor"},
 	{"scs", "ours"},
 }

@@ -69,6 +69,8 @@ var validateImpls = []validateImpl{
 	}},
 	{name: "ours", build: oursHandler(session.Config{}, false)},
 	{name: "ours-json", build: oursHandler(session.Config{}, true)},
+	// Without Config.Timeout's goroutine per database call.
+	{name: "ours-notimeout", build: oursHandler(session.Config{Timeout: session.NoTimeout}, false)},
 	// A clock that moves a second per call makes every read due for update.
 	{name: "ours-update", build: func(tb testing.TB, f *Fixture, db *sqlx.DB) http.Handler {
 		now := func() time.Time { return updateStart.Add(time.Duration(updateTick.Add(1)) * time.Second) }
