@@ -1,6 +1,3 @@
-// Package bench measures nextsession beside github.com/alexedwards/scs/v2
-// and a hand-written floor. It is a separate module so that scs stays out
-// of the library's go.mod; see BENCHMARKS.md at the repository root.
 package bench
 
 import (

@@ -3,6 +3,7 @@ package bench
 import (
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 // CPUTime returns the CPU time (user and system) the process has used so
@@ -14,4 +15,19 @@ func CPUTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// ThreadCPUTime returns the CPU time the calling OS thread has used so far
+// (CLOCK_THREAD_CPUTIME_ID), 0 if the clock cannot be read. With the
+// goroutine locked to its thread (runtime.LockOSThread) it counts that
+// goroutine's work, cgo calls included, and not the time it waits for a
+// core on a busy machine, nor the garbage collector's background work on
+// other threads.
+func ThreadCPUTime() time.Duration {
+	const clockThreadCPUTimeID = 3
+	var ts syscall.Timespec
+	if _, _, errno := syscall.Syscall(syscall.SYS_CLOCK_GETTIME, clockThreadCPUTimeID, uintptr(unsafe.Pointer(&ts)), 0); errno != 0 {
+		return 0
+	}
+	return time.Duration(ts.Nano())
 }

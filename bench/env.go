@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"sync"
 	"time"
 
@@ -48,11 +49,15 @@ var (
 var schemaName = regexp.MustCompile(`^bench_[a-z0-9_]{1,40}$`)
 
 // OpenPostgres drops and creates the schema (whose name starts with
-// bench_) on the server of pgtest.DSN() and opens it. Cleanup drops it.
+// bench_) on the server of pgtest.DSN() and opens it; the schema's name
+// ends with the process id, so that runs in other processes on the same
+// server (another checkout's tests, CI) never drop it under this one
+// (DB.Schema is the full name). Cleanup drops it.
 func OpenPostgres(schema string) (*DB, error) {
 	if !schemaName.MatchString(schema) {
 		return nil, fmt.Errorf("bench: bad schema name %q", schema)
 	}
+	schema += "_p" + strconv.Itoa(os.Getpid())
 	admin, err := sql.Open("postgres", pgtest.DSN())
 	if err != nil {
 		return nil, err

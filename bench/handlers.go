@@ -123,20 +123,26 @@ func Floor(ctx context.Context, d adapter.Dialect, db *sqlx.DB, prepared bool) (
 	}), nil
 }
 
+// userQuery reads a user row by id, the five columns of session.User.
+func userQuery(d adapter.Dialect) string {
+	if d == adapter.SQLite {
+		return `SELECT "id", "name", "email", +"emailVerified", "image" FROM "User" WHERE "id" = ?`
+	}
+	return `SELECT "id", "name", "email", "emailVerified", "image" FROM "User" WHERE "id" = $1`
+}
+
 // TwoQueries is what the Auth.js adapters do (pg-adapter, Kysely): the
 // session by token, then its user by id, two prepared statements here.
 func TwoQueries(ctx context.Context, d adapter.Dialect, db *sqlx.DB) (http.Handler, error) {
 	sq := `SELECT "id", "sessionToken", "userId", "expires", "createdAt" FROM "Session" WHERE "sessionToken" = $1`
-	uq := `SELECT "id", "name", "email", "emailVerified", "image" FROM "User" WHERE "id" = $1`
 	if d == adapter.SQLite {
 		sq = `SELECT "id", "sessionToken", "userId", +"expires", +"createdAt" FROM "Session" WHERE "sessionToken" = ?`
-		uq = `SELECT "id", "name", "email", +"emailVerified", "image" FROM "User" WHERE "id" = ?`
 	}
 	ss, err := db.PrepareContext(ctx, sq)
 	if err != nil {
 		return nil, err
 	}
-	us, err := db.PrepareContext(ctx, uq)
+	us, err := db.PrepareContext(ctx, userQuery(d))
 	if err != nil {
 		return nil, err
 	}
@@ -184,17 +190,28 @@ func SCS(d adapter.Dialect, db *sql.DB) *scs.SessionManager {
 	return sm
 }
 
-// SCSReadUser is the protected handler behind scs's LoadAndSave: it writes
-// the user id the session holds.
-func SCSReadUser(sm *scs.SessionManager) http.Handler {
+// SCSReadUser is the protected handler behind scs's LoadAndSave: it reads
+// the user id the session holds, then that user's row (a statement
+// prepared once on db), and writes the email, as ReadUser does behind
+// nextsession, which reads the user with the session.
+func SCSReadUser(ctx context.Context, d adapter.Dialect, sm *scs.SessionManager, db *sqlx.DB) (http.Handler, error) {
+	us, err := db.PrepareContext(ctx, userQuery(d))
+	if err != nil {
+		return nil, err
+	}
 	return sm.LoadAndSave(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := sm.GetString(r.Context(), "userID")
 		if id == "" {
 			http.Error(w, "no session", http.StatusUnauthorized)
 			return
 		}
-		io.WriteString(w, id)
-	}))
+		var x floorRow
+		if err := us.QueryRowContext(r.Context(), id).Scan(x.dest(d)[5:]...); err != nil {
+			http.Error(w, "no user", http.StatusUnauthorized)
+			return
+		}
+		io.WriteString(w, x.email.String)
+	})), nil
 }
 
 // SCSSession makes an scs session holding userID and returns its token

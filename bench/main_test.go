@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -30,7 +31,18 @@ func dialect(name string) adapter.Dialect {
 	return adapter.SQLite
 }
 
-// needPostgres skips when the server of pgtest.DSN() is not there.
+// missing skips the benchmark for want of a service, or fails it under
+// CI=true, where a benchmark that does not run is a broken one.
+func missing(tb testing.TB, msg string) {
+	tb.Helper()
+	if os.Getenv("CI") == "true" {
+		tb.Fatal(msg)
+	}
+	tb.Skip(msg)
+}
+
+// needPostgres skips when the server of pgtest.DSN() is not there, and
+// fails under CI=true.
 func needPostgres(tb testing.TB, name string) {
 	if name != "postgres" {
 		return
@@ -41,7 +53,7 @@ func needPostgres(tb testing.TB, name string) {
 		db.Close()
 	}
 	if err != nil {
-		tb.Skipf("Postgres at %s: %v", pgtest.DSN(), err)
+		missing(tb, fmt.Sprintf("Postgres at %s: %v (start it or set NEXTSESSION_POSTGRES_DSN)", pgtest.DSN(), err))
 	}
 }
 

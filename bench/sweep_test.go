@@ -12,11 +12,25 @@ import (
 	"github.com/nextsession/nextsession/session"
 )
 
-// sweepRows is how many expired sessions each sweep deletes.
-const sweepRows = 1_000_000
+// sweepRows is how many expired sessions each sweep deletes: a million,
+// or 10,000 with -short (CI runs every benchmark once that way).
+func sweepRows() int {
+	if testing.Short() {
+		return 10_000
+	}
+	return 1_000_000
+}
+
+// idleWindow is how long validations run before the sweep starts.
+func idleWindow() time.Duration {
+	if testing.Short() {
+		return 200 * time.Millisecond
+	}
+	return 3 * time.Second
+}
 
 // newSweepDB builds a database with nextsession's indexes, 1,000 users,
-// sweepRows expired sessions, 10,000 active ones and one more to validate,
+// sweepRows() expired sessions, 10,000 active ones and one more to validate,
 // whose token it returns.
 func newSweepDB(tb testing.TB, dbn string) (*DB, string) {
 	ctx := context.Background()
@@ -37,8 +51,8 @@ func newSweepDB(tb testing.TB, dbn string) (*DB, string) {
 	check(d.CreateIndexes(ctx, adapter.Prisma))
 	check(d.SeedUsers(ctx, adapter.Prisma, 1000))
 	now := time.Now()
-	check(d.SeedSessions(ctx, adapter.Prisma, sweepRows, 1000, 0, 0, now))
-	check(d.SeedSessions(ctx, adapter.Prisma, 10_000, 1000, sweepRows, 1, now))
+	check(d.SeedSessions(ctx, adapter.Prisma, sweepRows(), 1000, 0, 0, now))
+	check(d.SeedSessions(ctx, adapter.Prisma, 10_000, 1000, sweepRows(), 1, now))
 	tok, err := session.NewUUIDToken()
 	check(err)
 	t := now.UTC().Truncate(time.Millisecond)
@@ -55,10 +69,10 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 	return sorted[int(p*float64(len(sorted)-1)+0.5)]
 }
 
-// BenchmarkSweep deletes sweepRows expired sessions with Manager.Sweep
+// BenchmarkSweep deletes sweepRows() expired sessions with Manager.Sweep
 // (batches of session.DefaultSweepBatch) while validations run one after
 // another through the middleware, and reports validation latency during
-// the sweep beside the same loop idle (3 s before it). ns/op is the
+// the sweep beside the same loop idle (idleWindow() before it). ns/op is the
 // sweep's duration. Run it with -benchtime=1x: each iteration rebuilds
 // the table.
 func BenchmarkSweep(b *testing.B) {
@@ -86,7 +100,7 @@ func BenchmarkSweep(b *testing.B) {
 				for range 100 {
 					validate()
 				}
-				for end := time.Now().Add(3 * time.Second); time.Now().Before(end); {
+				for end := time.Now().Add(idleWindow()); time.Now().Before(end); {
 					idle = append(idle, validate())
 				}
 				done := make(chan error, 1)

@@ -69,13 +69,19 @@ var validateImpls = []validateImpl{
 	}},
 	{name: "ours", build: oursHandler(session.Config{}, false)},
 	{name: "ours-json", build: oursHandler(session.Config{}, true)},
+	// Without Config.Timeout's goroutine per database call.
+	{name: "ours-notimeout", build: oursHandler(session.Config{Timeout: session.NoTimeout}, false)},
 	// A clock that moves a second per call makes every read due for update.
 	{name: "ours-update", build: func(tb testing.TB, f *Fixture, db *sqlx.DB) http.Handler {
 		now := func() time.Time { return updateStart.Add(time.Duration(updateTick.Add(1)) * time.Second) }
 		return oursHandler(session.Config{UpdateAge: session.UpdateAlways, Now: now}, false)(tb, f, db)
 	}},
 	{name: "scs", scs: true, build: func(tb testing.TB, f *Fixture, db *sqlx.DB) http.Handler {
-		return SCSReadUser(SCS(f.Dialect, db.DB))
+		h, err := SCSReadUser(context.Background(), f.Dialect, SCS(f.Dialect, db.DB), db)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return h
 	}},
 }
 

@@ -280,23 +280,58 @@ func unhex(c byte) byte {
 // cookie returns a session cookie with NextAuth's attributes: HttpOnly,
 // Path=/, SameSite=Lax, and Secure with the __Secure- prefix.
 func (m *Manager) cookie(r *http.Request, name, value string) *http.Cookie {
-	return &http.Cookie{
+	c := m.cookieAttrs(name, value, m.secure(r))
+	return &c
+}
+
+// cookieAttrs is the cookie of cookie, for a request that is secure or not.
+func (m *Manager) cookieAttrs(name, value string, secure bool) http.Cookie {
+	return http.Cookie{
 		Name:     name,
 		Value:    value,
 		Path:     "/",
 		Domain:   m.cfg.CookieDomain,
 		HttpOnly: true,
-		Secure:   m.secure(r),
+		Secure:   secure,
 		SameSite: http.SameSiteLaxMode,
+	}
+}
+
+// setCookieFormats returns the formats of the session cookie, plain and
+// secure, for setCookie.
+func (m *Manager) setCookieFormats() [2]setCookieFormat {
+	return [2]setCookieFormat{
+		newSetCookieFormat(m.cookieAttrs(m.plainName, "", false)),
+		newSetCookieFormat(m.cookieAttrs(m.secureName, "", true)),
 	}
 }
 
 // setCookie writes the session cookie, expiring with the session.
 func (m *Manager) setCookie(w http.ResponseWriter, r *http.Request, token string, expires time.Time) {
-	c := m.cookie(r, m.CookieName(r), token)
-	c.Expires = expires
-	keepFromSharedCaches(w.Header())
-	http.SetCookie(w, c)
+	h := w.Header()
+	keepFromSharedCaches(h)
+	if v := m.setCookieValue(r, token, expires); v != "" {
+		h["Set-Cookie"] = append(h["Set-Cookie"], v)
+	}
+}
+
+// setCookieValue returns the Set-Cookie value of the session cookie, as
+// http.SetCookie would write it ("" when it would write none). It runs on
+// every valid read, so it splices token and expiry into the Manager's
+// setCookieFormat, and asks net/http only for a value or date that the
+// format does not cover.
+func (m *Manager) setCookieValue(r *http.Request, token string, expires time.Time) string {
+	f := &m.setFormats[0]
+	if m.secure(r) {
+		f = &m.setFormats[1]
+	}
+	var buf [160]byte
+	if b, ok := f.appendSetCookie(buf[:0], token, expires); ok {
+		return string(b)
+	}
+	cookie := m.cookie(r, m.CookieName(r), token)
+	cookie.Expires = expires
+	return cookie.String()
 }
 
 // keepFromSharedCaches marks a response that sets or clears the session

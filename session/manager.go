@@ -160,6 +160,7 @@ type Manager struct {
 	cfg        Config
 	plainName  string
 	secureName string
+	setFormats [2]setCookieFormat // plain and secure; see setCookie
 
 	stop     chan struct{}
 	done     chan struct{}
@@ -246,6 +247,7 @@ func NewManager(st Store, cfg Config) *Manager {
 		m.cfg.Secure = SecureAlways
 		m.secureName = name
 	}
+	m.setFormats = m.setCookieFormats()
 	if cfg.SweepInterval > 0 {
 		m.stop = make(chan struct{})
 		m.done = make(chan struct{})

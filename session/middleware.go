@@ -61,12 +61,50 @@ func (m *Manager) attach(w http.ResponseWriter, r *http.Request) (*http.Request,
 	switch {
 	case errors.Is(err, ErrNoSession):
 		m.clearCookie(w, r, false)
-		return r.WithContext(context.WithValue(r.Context(), contextKey{}, (*Result)(nil))), nil
+		return withResult(r, nil), nil
 	case err != nil:
 		return r, err
 	}
 	m.setCookie(w, r, token, res.cookieExpires)
-	return r.WithContext(context.WithValue(r.Context(), contextKey{}, &res)), nil
+	return withResult(r, &res), nil
+}
+
+// resultContext is a request's context with what load found: a *Result,
+// nil when the cookie named no session. It is context.WithValue's
+// valueCtx holding the Result itself.
+type resultContext struct {
+	context.Context
+	res *Result // nil or &own
+	own Result
+}
+
+// resultRequest is the request load passes on, with its context: one
+// allocation per request where r.WithContext, context.WithValue and the
+// escaping Result are three.
+type resultRequest struct {
+	req http.Request
+	ctx resultContext
+}
+
+// withResult returns a shallow copy of r (as r.WithContext makes) whose
+// context is r's with res (nil for "no session") under contextKey.
+func withResult(r *http.Request, res *Result) *http.Request {
+	x := &resultRequest{ctx: resultContext{Context: r.Context()}}
+	if res != nil {
+		x.ctx.own = *res
+		x.ctx.res = &x.ctx.own
+	}
+	x.req = *r.WithContext(&x.ctx)
+	return &x.req
+}
+
+// Value returns the *Result for contextKey and asks the parent for any
+// other key.
+func (c *resultContext) Value(key any) any {
+	if _, ok := key.(contextKey); ok {
+		return c.res
+	}
+	return c.Context.Value(key)
 }
 
 // RequireSession wraps next so that it only sees requests with a valid

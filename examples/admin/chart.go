@@ -57,8 +57,8 @@ func (s *server) chartData(ctx context.Context) (chartData, error) {
 	if s.cfg.DatabaseURL != "" {
 		d = adapter.Postgres
 	}
-	S := adapter.Quote(f.Tables.Session)
-	created, expires := millis(d, `"createdAt"`), millis(d, `"expires"`)
+	S, n := f.QuoteTable(f.Tables.Session), f.Names().Session
+	created, expires := millis(d, adapter.Quote(n.CreatedAt)), millis(d, adapter.Quote(n.Expires))
 	now := time.Now().UTC()
 	c := chartData{First: now.Truncate(day).Add(-(chartDays - 1) * day), Ages: make([]int64, len(ageBuckets))}
 
@@ -69,7 +69,7 @@ func (s *server) chartData(ctx context.Context) (chartData, error) {
 		index = "CAST((%[1]s - ?) / 86400000 AS INTEGER)"
 	}
 	rows, err := db.QueryContext(ctx, db.Rebind(fmt.Sprintf(
-		`SELECT `+index+`, count(*) FROM %[2]s WHERE "createdAt" IS NOT NULL AND %[1]s >= ? GROUP BY 1`, created, S)),
+		`SELECT `+index+`, count(*) FROM %[2]s WHERE %[1]s IS NOT NULL AND %[1]s >= ? GROUP BY 1`, created, S)),
 		c.First.UnixMilli(), c.First.UnixMilli())
 	if err != nil {
 		return c, err
@@ -99,7 +99,7 @@ func (s *server) chartData(ctx context.Context) (chartData, error) {
 	fmt.Fprintf(&band, " ELSE %d END", len(ageBuckets)-1)
 	args = append(args, now.UnixMilli())
 	rows, err = db.QueryContext(ctx, db.Rebind(fmt.Sprintf(
-		`SELECT %s, count(*) FROM %s WHERE "createdAt" IS NOT NULL AND %s >= ? GROUP BY 1`, band.String(), S, expires)), args...)
+		`SELECT %s, count(*) FROM %s WHERE %s IS NOT NULL AND %s >= ? GROUP BY 1`, band.String(), S, created, expires)), args...)
 	if err != nil {
 		return c, err
 	}

@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -28,36 +30,98 @@ type store interface {
 	Close() error
 }
 
-// openStore opens Postgres when databaseURL is set, else the SQLite file.
-func openStore(databaseURL, sqlitePath string, f adapter.Flavour) (store, error) {
+// openStore opens Postgres when databaseURL is set, else the SQLite file,
+// for tables of flavour f. A flavour without a name is read from the
+// database (see detectFlavour).
+func openStore(ctx context.Context, databaseURL, sqlitePath string, f adapter.Flavour) (store, adapter.Flavour, error) {
+	if f.Name == "" {
+		var err error
+		if f, err = detectFlavour(ctx, databaseURL, sqlitePath); err != nil {
+			return nil, f, err
+		}
+	}
+	if f.Device == (adapter.DeviceColumns{}) {
+		// The example's own schema records the device of each sign-in.
+		f.Device = adapter.DeviceColumns{UserAgent: "userAgent", IP: "ip"}
+	}
 	if databaseURL == "" {
-		return sqlite.Open(sqlitePath, f)
+		st, err := sqlite.Open(sqlitePath, f)
+		return st, f, err
 	}
-	if err := f.Check(adapter.Postgres); err != nil {
-		return nil, err
-	}
-	db, err := sqlx.Open("postgres", databaseURL)
-	if err != nil {
-		return nil, err
-	}
-	return postgres.New(db, f), nil
+	st, err := postgres.Open(databaseURL, f)
+	return st, f, err
 }
 
-// closeStore releases the store's statements and closes its database.
+// detectFlavour reads the flavour of the NextAuth tables a database already
+// has; a new database, or one without NextAuth's tables, gets Prisma's
+// (the tables are then created). A database whose tables NextAuth could
+// not have made is an error that names what is missing.
+func detectFlavour(ctx context.Context, databaseURL, sqlitePath string) (adapter.Flavour, error) {
+	var (
+		f   adapter.Flavour
+		err error
+	)
+	if databaseURL == "" {
+		if _, statErr := os.Stat(sqlitePath); errors.Is(statErr, fs.ErrNotExist) {
+			return adapter.Prisma, nil // a new file: nothing to read, and no file made here
+		}
+		db, openErr := sqlx.Open("sqlite3", sqlite.DSN(sqlitePath))
+		if openErr != nil {
+			return f, openErr
+		}
+		defer db.Close()
+		f, err = sqlite.Detect(ctx, db)
+	} else {
+		db, openErr := sqlx.Open("postgres", databaseURL)
+		if openErr != nil {
+			return f, openErr
+		}
+		defer db.Close()
+		f, err = postgres.Detect(ctx, db)
+	}
+	switch {
+	case errors.Is(err, adapter.ErrNotNextAuth):
+		return adapter.Prisma, nil
+	case errors.Is(err, adapter.ErrDatesUnknown):
+		// Tables without rows: write dates as the flavour does by default.
+		return f, nil
+	case err != nil:
+		return f, fmt.Errorf("reading the schema (choose one with -flavour): %w", err)
+	}
+	return f, nil
+}
+
+// closeStore closes the store and the database it opened.
 func closeStore(st store) error {
-	return errors.Join(st.Close(), st.DB().Close())
+	return st.Close()
 }
 
 // addDeviceColumns adds the flavour's device columns to a Session table
 // made before they existed (CreateSchema adds them to a new one). They are
 // nullable text, which NextAuth ignores.
-func addDeviceColumns(ctx context.Context, db *sqlx.DB, f adapter.Flavour) error {
-	S := adapter.Quote(f.Tables.Session)
-	for _, c := range []string{f.Device.UserAgent, f.Device.IP} {
-		if c == "" {
-			continue
+func addDeviceColumns(ctx context.Context, db *sqlx.DB, d adapter.Dialect, f adapter.Flavour) error {
+	// The catalog, not a trial SELECT: SQLite reads a double-quoted name
+	// that is no column as a string.
+	cat, err := adapter.ReadCatalog(ctx, db.DB, d, f.TableSchema)
+	if err != nil {
+		return err
+	}
+	schema := f.TableSchema
+	if schema == "" {
+		schema = cat.CurrentSchema
+	}
+	have := map[string]bool{}
+	for _, t := range cat.Tables {
+		if t.Name == f.Tables.Session && t.Schema == schema {
+			for _, c := range t.Columns {
+				have[c.Name] = true
+			}
+			break
 		}
-		if _, err := db.ExecContext(ctx, `SELECT `+adapter.Quote(c)+` FROM `+S+` LIMIT 0`); err == nil {
+	}
+	S := f.QuoteTable(f.Tables.Session)
+	for _, c := range []string{f.Device.UserAgent, f.Device.IP} {
+		if c == "" || have[c] {
 			continue
 		}
 		if _, err := db.ExecContext(ctx, `ALTER TABLE `+S+` ADD COLUMN `+adapter.Quote(c)+` TEXT`); err != nil {
@@ -74,14 +138,17 @@ const credentialTable = `"AdminCredential"`
 
 func credentialSchema(f adapter.Flavour) string {
 	idType := "TEXT"
-	if f.IDs == adapter.IDSerial {
+	switch f.IDs {
+	case adapter.IDSerial:
 		idType = "INTEGER"
+	case adapter.IDPostgresUUID:
+		idType = "UUID"
 	}
 	return fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s (
-  "userId" %s NOT NULL PRIMARY KEY REFERENCES %s ("id") ON DELETE CASCADE,
+  "userId" %s NOT NULL PRIMARY KEY REFERENCES %s (%s) ON DELETE CASCADE,
   "passwordHash" TEXT NOT NULL,
   "isAdmin" BOOLEAN NOT NULL DEFAULT FALSE
-)`, credentialTable, idType, adapter.Quote(f.Tables.User))
+)`, credentialTable, idType, f.QuoteTable(f.Tables.User), adapter.Quote(f.Names().User.ID))
 }
 
 // credential is a user's row of the credential table.

@@ -19,15 +19,18 @@ import (
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on")
 	dbPath := flag.String("db", "nextsession-admin.db", "SQLite file, used when DATABASE_URL is not set")
-	flavourName := flag.String("flavour", adapter.Prisma.Name, "NextAuth schema flavour")
+	flavourName := flag.String("flavour", "", "NextAuth schema flavour (default: read from the database; prisma for a new one)")
 	seedDemo := flag.Bool("seed", true, "create the demo users")
 	demoSessions := flag.Int("demo-sessions", 0, "add this many demo sessions of demo users, to try paging, search and the charts")
 	flag.Parse()
 	log.SetFlags(0)
 
-	flavour, err := adapter.Lookup(*flavourName)
-	if err != nil {
-		log.Fatal(err)
+	var flavour adapter.Flavour
+	if *flavourName != "" {
+		var err error
+		if flavour, err = adapter.Lookup(*flavourName); err != nil {
+			log.Fatal(err)
+		}
 	}
 	if err := run(*addr, config{
 		DatabaseURL: os.Getenv("DATABASE_URL"),
@@ -55,7 +58,13 @@ func run(addr string, cfg config) error {
 	if cfg.DatabaseURL != "" {
 		where = "Postgres (DATABASE_URL)"
 	}
-	fmt.Printf("nextsession admin: %s, %s flavour\n", where, cfg.Flavour.Name)
+	how := "found in the database"
+	if cfg.Flavour.Name != "" {
+		how = "from -flavour"
+	}
+	f := srv.cfg.Flavour
+	fmt.Printf("nextsession admin: %s, %s flavour (%s): tables %s, %s, %s, %s\n", where, f.Name, how,
+		f.QuoteTable(f.Tables.User), f.QuoteTable(f.Tables.Account), f.QuoteTable(f.Tables.Session), f.QuoteTable(f.Tables.VerificationToken))
 	if cfg.Seed {
 		fmt.Println("Demo users (email / password):")
 		for _, d := range demoUsers {

@@ -92,9 +92,6 @@ type server struct {
 // newServer opens the database, creates the tables that are missing and
 // seeds the demo users if asked.
 func newServer(ctx context.Context, cfg config) (*server, error) {
-	if cfg.Flavour.Name == "" {
-		cfg.Flavour = adapter.Prisma
-	}
 	if cfg.Refresh <= 0 {
 		cfg.Refresh = 2 * time.Second
 	}
@@ -107,8 +104,6 @@ func newServer(ctx context.Context, cfg config) (*server, error) {
 	if cfg.DBTimeout <= 0 {
 		cfg.DBTimeout = 5 * time.Second
 	}
-	// The example's own schema records the device of each sign-in.
-	cfg.Flavour.Device = adapter.DeviceColumns{UserAgent: "userAgent", IP: "ip"}
 	if cfg.BcryptCost == 0 {
 		cfg.BcryptCost = bcrypt.DefaultCost
 	}
@@ -123,10 +118,11 @@ func newServer(ctx context.Context, cfg config) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := openStore(cfg.DatabaseURL, cfg.SQLitePath, cfg.Flavour)
+	st, f, err := openStore(ctx, cfg.DatabaseURL, cfg.SQLitePath, cfg.Flavour)
 	if err != nil {
 		return nil, err
 	}
+	cfg.Flavour = f
 	if err := setUp(ctx, st, cfg); err != nil {
 		closeStore(st)
 		return nil, err
@@ -155,7 +151,11 @@ func setUp(ctx context.Context, st store, cfg config) error {
 	if err := st.CreateSchema(ctx); err != nil {
 		return fmt.Errorf("creating tables: %w", err)
 	}
-	if err := addDeviceColumns(ctx, st.DB(), cfg.Flavour); err != nil {
+	d := adapter.SQLite
+	if cfg.DatabaseURL != "" {
+		d = adapter.Postgres
+	}
+	if err := addDeviceColumns(ctx, st.DB(), d, cfg.Flavour); err != nil {
 		return fmt.Errorf("adding device columns: %w", err)
 	}
 	if _, err := st.DB().ExecContext(ctx, credentialSchema(cfg.Flavour)); err != nil {

@@ -31,14 +31,17 @@ var (
 // Open connects to the database at dsn (a lib/pq URL or key=value
 // string) and returns a Store on it for tables of flavour f. Close closes
 // the connections. It fails if f is not usable on Postgres or the
-// database does not answer.
+// database does not answer. A zero Flavour (adapter.Flavour{}) is read
+// from the database's catalog with Detect; Store.Flavour says what was
+// found.
 //
 // A DSN that names a transaction-mode pooler (see IsPoolerDSN) gives a
 // store with Options.Pooler, and its connections binary_parameters=yes;
 // Prisma's pgbouncer=true is taken off the DSN, as Postgres would refuse
 // it. Without connect_timeout in the DSN, DefaultConnectTimeout applies.
 func Open(dsn string, f adapter.Flavour) (*Store, error) {
-	if err := f.Check(adapter.Postgres); err != nil {
+	detect := f == (adapter.Flavour{})
+	if err := f.Check(adapter.Postgres); err != nil && !detect {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	cfg, err := pq.NewConfig(dsn)
@@ -61,6 +64,15 @@ func Open(dsn string, f adapter.Flavour) (*Store, error) {
 	if err := db.Ping(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("postgres: opening database: %w", err)
+	}
+	if detect {
+		ctx, cancel := context.WithTimeout(context.Background(), DefaultConnectTimeout)
+		f, err = Detect(ctx, db)
+		cancel()
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
 	st := NewWith(db, f, Options{Pooler: pooler})
 	st.owned = true

@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -81,5 +82,48 @@ func TestOpen(t *testing.T) {
 	}
 	if err := st.DB().Ping(); err == nil {
 		t.Error("the database Open opened is still open after Close")
+	}
+}
+
+// Open with a zero Flavour reads the flavour from the catalog: today's
+// Auth.js docs' Prisma models are found as such and work; a schema
+// without NextAuth's tables is an error that says so.
+func TestOpenDetects(t *testing.T) {
+	const schema = "nextsession_pg_open_detect"
+	db := pgtest.Open(t, schema)
+	dsn := pgtest.WithSchema(pgtest.DSN(), schema)
+	if _, err := postgres.Open(dsn, adapter.Flavour{}); !errors.Is(err, adapter.ErrNotNextAuth) {
+		t.Fatalf("Open(zero flavour) on an empty schema: %v, want ErrNotNextAuth", err)
+	}
+	stmts, err := adapter.PrismaDocs.Schema(adapter.Postgres)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range stmts {
+		db.MustExec(q)
+	}
+	st, err := postgres.Open(dsn, adapter.Flavour{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if got := st.Flavour().Name; got != adapter.PrismaDocs.Name {
+		t.Fatalf("Open(zero flavour) found %q, want %q", got, adapter.PrismaDocs.Name)
+	}
+	ctx := context.Background()
+	if err := st.Verify(ctx); err != nil {
+		t.Fatal(err)
+	}
+	u, err := st.CreateUser(ctx, session.User{Email: "detect@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := session.NewManager(st, session.Config{})
+	token, _, err := m.Start(ctx, u.ID, session.Device{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := m.Validate(ctx, token); err != nil || res.User.Email != u.Email {
+		t.Fatalf("Validate: %+v, %v", res.User, err)
 	}
 }

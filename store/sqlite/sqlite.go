@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -45,9 +46,22 @@ func New(db *sqlx.DB, f adapter.Flavour) *Store {
 // keys on, and transactions that take the write lock when they begin. The
 // file is created if missing, with FileMode (owner only); call
 // CreateSchema to create the tables. Close closes the database.
+//
+// A zero Flavour (adapter.Flavour{}) is read from the file's tables and
+// rows with Detect; Store.Flavour says what was found. A new or empty file
+// then fails (with adapter.ErrNotNextAuth), and so do tables without rows
+// to tell their date storage from (adapter.ErrDatesUnknown): name the
+// flavour to create or fill them.
 func Open(path string, f adapter.Flavour) (*Store, error) {
-	if err := f.Check(adapter.SQLite); err != nil {
+	detect := f == (adapter.Flavour{})
+	if err := f.Check(adapter.SQLite); err != nil && !detect {
 		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	if detect {
+		if _, err := os.Stat(path); err != nil {
+			// Nothing to read the flavour from, and no file made for it.
+			return nil, fmt.Errorf("sqlite: %w: %w", adapter.ErrNotNextAuth, err)
+		}
 	}
 	if err := createFile(path); err != nil {
 		return nil, err
@@ -59,6 +73,12 @@ func Open(path string, f adapter.Flavour) (*Store, error) {
 	if err := db.Ping(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: opening %s: %w", path, err)
+	}
+	if detect {
+		if f, err = Detect(context.Background(), db); err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
 	st := New(db, f)
 	st.owned = true

@@ -3,6 +3,8 @@ package sqlite_test
 import (
 	"context"
 	"errors"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -101,4 +103,47 @@ func TestErrorPrefix(t *testing.T) {
 		}()
 		sqlite.New(st.DB(), adapter.PgAdapter)
 	}()
+}
+
+// Open with a zero Flavour reads the flavour from the file: a Drizzle
+// database with rows is found as Drizzle; a missing file is
+// ErrNotNextAuth and is not created.
+func TestOpenDetects(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "app.db")
+	if _, err := sqlite.Open(path, adapter.Flavour{}); !errors.Is(err, adapter.ErrNotNextAuth) {
+		t.Fatalf("Open(zero flavour) of a missing file: %v, want ErrNotNextAuth", err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("Open(zero flavour) made the file: %v", err)
+	}
+	ctx := context.Background()
+	st, err := sqlite.Open(path, adapter.Drizzle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateSchema(ctx); err != nil {
+		t.Fatal(err)
+	}
+	u, err := st.CreateUser(ctx, session.User{Email: "detect@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := session.NewManager(st, session.Config{})
+	token, _, err := m.Start(ctx, u.ID, session.Device{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	st, err = sqlite.Open(path, adapter.Flavour{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if got := st.Flavour(); got.Name != adapter.Drizzle.Name || got.SQLiteDates != adapter.DateMillis {
+		t.Fatalf("Open(zero flavour) found %q with dates %v, want drizzle with Unix ms", got.Name, got.SQLiteDates)
+	}
+	if res, err := session.NewManager(st, session.Config{}).Validate(ctx, token); err != nil || res.User.Email != u.Email {
+		t.Fatalf("Validate after detection: %+v, %v", res.User, err)
+	}
 }

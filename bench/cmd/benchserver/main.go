@@ -58,7 +58,9 @@ func run(dbn, mode, addr string) error {
 		}
 		defer stop()
 	case "scs":
-		h = bench.SCSReadUser(bench.SCS(d, f.X.DB))
+		if h, err = bench.SCSReadUser(ctx, d, bench.SCS(d, f.X.DB), f.X); err != nil {
+			return err
+		}
 		cookie = "session=" + f.SCSToken
 	case "none":
 		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "user1@example.com") })

@@ -239,7 +239,7 @@ func (s *Store) notFound(what string) error {
 
 // userScan receives the user columns of a row.
 type userScan struct {
-	id, name, email, image sql.NullString
+	id, name, email, image nullText
 	verified               nullDate
 }
 
@@ -259,9 +259,9 @@ func (u *userScan) user() session.User {
 
 // sessionScan receives the session columns of a row.
 type sessionScan struct {
-	id, token, userID sql.NullString
+	id, token, userID nullText
 	expires, created  nullDate
-	userAgent, ip     sql.NullString
+	userAgent, ip     nullText
 }
 
 // dest lists where the session columns go; the device columns are
@@ -472,11 +472,9 @@ func (s *Store) GetSessionAndUser(ctx context.Context, token string) (session.Se
 	if err != nil {
 		return session.Session{}, session.User{}, err
 	}
-	var x struct {
-		s sessionScan
-		u userScan
-	}
-	if err := row.Scan(append(x.s.dest(s.q.device), x.u.dest()...)...); err != nil {
+	x := getSessionUserScan()
+	defer putSessionUserScan(x)
+	if err := row.Scan(x.dest(s.q.device)...); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return session.Session{}, session.User{}, s.notFound("session")
 		}

@@ -1,0 +1,109 @@
+package session
+
+import (
+	"net/http"
+	"strings"
+	"time"
+)
+
+// setCookieFormat is the Set-Cookie value of a session cookie cut around
+// the two parts that change from one request to the next, the token and
+// the expiry: head + token + mid + expiry + tail. It is made once per
+// Manager and cookie name by net/http itself (http.Cookie.String on the
+// cookie Manager.cookie describes), so that the attributes, their order
+// and their validation stay net/http's; writing a request's cookie then
+// costs two copies and a date instead of String's checks, sanitising and
+// time formatting on every valid read.
+type setCookieFormat struct {
+	head, mid, tail string
+	ok              bool // false: the format could not be cut; use net/http
+}
+
+// formatRefTime is the expiry the format is cut around: any valid time
+// whose HTTP date appears nowhere else in the cookie.
+var formatRefTime = time.Date(2001, time.February, 3, 4, 5, 6, 0, time.UTC)
+
+// newSetCookieFormat cuts the Set-Cookie value of c (whose Value and
+// Expires it replaces) into a setCookieFormat.
+func newSetCookieFormat(c http.Cookie) setCookieFormat {
+	const ref = "x"
+	c.Value, c.Expires = ref, formatRefTime
+	s := c.String()
+	date := formatRefTime.Format(http.TimeFormat)
+	head := c.Name + "="
+	if !strings.HasPrefix(s, head+ref+";") || strings.Count(s, date) != 1 {
+		return setCookieFormat{}
+	}
+	i := strings.Index(s, date)
+	return setCookieFormat{head: head, mid: s[len(head)+len(ref) : i], tail: s[i+len(date):], ok: true}
+}
+
+// appendSetCookie appends the Set-Cookie value of the cookie with value
+// and expires, byte for byte what http.Cookie.String writes. ok is false,
+// and nothing is appended, when String would have to quote or drop bytes
+// of value or when expires has no four-digit HTTP date: the caller then
+// leaves it to net/http.
+func (f *setCookieFormat) appendSetCookie(b []byte, value string, expires time.Time) (_ []byte, ok bool) {
+	if !f.ok || !plainCookieValue(value) {
+		return b, false
+	}
+	expires = expires.UTC()
+	if y := expires.Year(); y < 1601 || y > 9999 {
+		return b, false
+	}
+	b = append(b, f.head...)
+	b = append(b, value...)
+	b = append(b, f.mid...)
+	b = appendHTTPDate(b, expires)
+	return append(b, f.tail...), true
+}
+
+// plainCookieValue reports whether http.Cookie.String writes v as it is:
+// not empty, only bytes it allows in a value, and no space or comma, which
+// would make it quote v.
+func plainCookieValue(v string) bool {
+	if v == "" {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c <= ' ' || c >= 0x7f || c == '"' || c == ';' || c == '\\' || c == ',' {
+			return false
+		}
+	}
+	return true
+}
+
+const (
+	weekdayNames = "SunMonTueWedThuFriSat"
+	monthNames   = "JanFebMarAprMayJunJulAugSepOctNovDec"
+)
+
+// appendHTTPDate appends t, in UTC with a four-digit year, as
+// http.TimeFormat ("Mon, 02 Jan 2006 15:04:05 GMT") writes it.
+func appendHTTPDate(b []byte, t time.Time) []byte {
+	y, mo, d := t.Date()
+	h, mi, s := t.Clock()
+	wd := int(t.Weekday()) * 3
+	b = append(b, weekdayNames[wd:wd+3]...)
+	b = append(b, ',', ' ')
+	b = append2(b, d)
+	b = append(b, ' ')
+	mn := (int(mo) - 1) * 3
+	b = append(b, monthNames[mn:mn+3]...)
+	b = append(b, ' ')
+	b = append2(b, y/100)
+	b = append2(b, y%100)
+	b = append(b, ' ')
+	b = append2(b, h)
+	b = append(b, ':')
+	b = append2(b, mi)
+	b = append(b, ':')
+	b = append2(b, s)
+	return append(b, " GMT"...)
+}
+
+// append2 appends n (0 to 99) as two digits.
+func append2(b []byte, n int) []byte {
+	return append(b, byte('0'+n/10), byte('0'+n%10))
+}
