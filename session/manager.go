@@ -329,6 +329,9 @@ func (m *Manager) Validate(ctx context.Context, token string) (Result, error) {
 	if !m.cfg.ValidToken(token) {
 		return Result{}, ErrNoSession
 	}
+	if res, ok := m.peek(token); ok {
+		return res, nil
+	}
 	return within(m, ctx, nil, func(ctx context.Context) (Result, error) { return m.validate(ctx, token) })
 }
 
@@ -342,12 +345,8 @@ func (m *Manager) validate(ctx context.Context, token string) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("session: reading session: %w", err)
 	}
-	now := m.now()
-	hardEnd := time.Time{}
-	if m.cfg.AbsoluteLifetime > 0 && !s.CreatedAt.IsZero() {
-		hardEnd = s.CreatedAt.Add(m.cfg.AbsoluteLifetime)
-	}
-	if s.Expires.Before(now) || (!hardEnd.IsZero() && !now.Before(hardEnd)) {
+	v := m.judge(s)
+	if v.expired {
 		// The verdict does not depend on the delete; a failed one is left
 		// to the sweeper.
 		if m.st.DeleteSession(ctx, stored) == nil {
@@ -356,11 +355,8 @@ func (m *Manager) validate(ctx context.Context, token string) (Result, error) {
 		return Result{}, ErrNoSession
 	}
 	res := Result{Session: s, User: u, ReadExpires: s.Expires}
-	newExpires := now.Add(m.cfg.MaxAge)
-	if !hardEnd.IsZero() && hardEnd.Before(newExpires) {
-		newExpires = hardEnd
-	}
-	if !s.Expires.Add(-m.cfg.MaxAge).Add(m.cfg.UpdateAge).After(now) && newExpires.After(s.Expires) {
+	newExpires := v.newExpires
+	if v.due {
 		err := m.st.UpdateSession(ctx, SessionUpdate{Token: stored, Expires: newExpires})
 		if errors.Is(err, ErrNotFound) {
 			// Revoked between the read and the extension.

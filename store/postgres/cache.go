@@ -103,7 +103,10 @@ type cacheEntry struct {
 	until int64 // TTL end, in mono time
 }
 
-var _ session.Adapter = (*CachedStore)(nil)
+var (
+	_ session.Adapter       = (*CachedStore)(nil)
+	_ session.SessionPeeker = (*CachedStore)(nil)
+)
 
 const down = int64(^uint64(0) >> 1)
 
@@ -277,17 +280,12 @@ func (c *CachedStore) live(now int64) bool {
 // GetSessionAndUser implements session.Store: from memory while the cache
 // is live, else from the database (and then remembered).
 func (c *CachedStore) GetSessionAndUser(ctx context.Context, token string) (session.Session, session.User, error) {
-	now := c.mono()
-	if !c.live(now) {
+	if !c.Live() {
 		c.bypassed.Add(1)
 		return c.Store.GetSessionAndUser(ctx, token)
 	}
-	c.mu.RLock()
-	e, ok := c.entries[token]
-	c.mu.RUnlock()
-	if ok && now < e.until && c.live(now) {
-		c.hits.Add(1)
-		return e.s, e.u, nil
+	if s, u, ok := c.PeekSessionAndUser(token); ok {
+		return s, u, nil
 	}
 	c.misses.Add(1)
 	h := sha256.Sum256([]byte(token))
@@ -300,6 +298,24 @@ func (c *CachedStore) GetSessionAndUser(ctx context.Context, token string) (sess
 	}
 	c.put(token, h, global, stripe, s, u)
 	return s, u, nil
+}
+
+// PeekSessionAndUser implements session.SessionPeeker: the cached
+// session and user, when the cache is live and holds them. It never
+// blocks, so the Manager calls it outside its Config.Timeout.
+func (c *CachedStore) PeekSessionAndUser(token string) (session.Session, session.User, bool) {
+	now := c.mono()
+	if !c.live(now) {
+		return session.Session{}, session.User{}, false
+	}
+	c.mu.RLock()
+	e, ok := c.entries[token]
+	c.mu.RUnlock()
+	if !ok || now >= e.until || !c.live(now) {
+		return session.Session{}, session.User{}, false
+	}
+	c.hits.Add(1)
+	return e.s, e.u, true
 }
 
 // put caches what a read found, unless an eviction that could concern it
