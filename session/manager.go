@@ -166,6 +166,7 @@ type Manager struct {
 	done     chan struct{}
 	stopOnce sync.Once
 	sweeping sync.WaitGroup // the sweeper's statements, which Close waits for
+	inline   bool           // the store is ContextBound: no goroutine per call
 
 	countMu sync.Mutex // held while counting, so concurrent callers share one query
 	count   int64
@@ -240,6 +241,9 @@ func NewManager(st Store, cfg Config) *Manager {
 		}
 	}
 	m := &Manager{st: st, cfg: cfg, plainName: name, secureName: securePrefix + name}
+	if b, ok := st.(ContextBound); ok && b.BoundByContext() {
+		m.inline = true
+	}
 	if strings.HasPrefix(name, hostPrefix) {
 		if cfg.CookieDomain != "" {
 			panic("session: a " + hostPrefix + " cookie name cannot have a CookieDomain")

@@ -14,9 +14,10 @@ import (
 const DefaultTimeout = 5 * time.Second
 
 // NoTimeout as Config.Timeout leaves database calls unbounded but for the
-// caller's own context, and saves the goroutine and the timer that a
-// bound costs each call (a few microseconds and 7 allocations). Use it
-// only with a store whose calls end when their context does.
+// caller's own context, and saves the timer that a bound costs each call
+// (and, for a store that is not ContextBound, the goroutine: a few
+// microseconds and 7 allocations). Use it only with a store whose calls
+// end when their context does.
 const NoTimeout time.Duration = -1
 
 // Events are hooks the Manager calls after something happened to a
@@ -105,17 +106,37 @@ func loggingErrorFunc(l *slog.Logger) func(http.ResponseWriter, *http.Request, e
 	}
 }
 
+// ContextBound is a Store whose calls return soon after their context
+// ends, whatever the database does (the memory store; SQLite, whose waits
+// are also bounded by its busy timeout). The Manager then bounds them
+// (Config.Timeout) by their context alone, in the caller's goroutine.
+// The calls of other stores each run in a goroutine of their own, so that
+// a driver stuck on a database that never answers (lib/pq waits for the
+// server to confirm a cancel) cannot hold a request past the bound.
+type ContextBound interface {
+	// BoundByContext reports whether the store's calls end with their
+	// context.
+	BoundByContext() bool
+}
+
 // within runs f with ctx bounded by Config.Timeout and returns when f does
-// or when the bound passes, whichever is first. A driver blocked on a
-// database that never answers may not return when its context ends
-// (lib/pq waits for the server to confirm a cancel); f then finishes in
-// its own goroutine, and the caller is answered at the bound. The
+// or when the bound passes, whichever is first: in the caller's goroutine
+// for a ContextBound store, else with f in a goroutine of its own, which
+// finishes by itself after the caller is answered at the bound. That
 // goroutine is counted in wg when wg is not nil.
 func within[T any](m *Manager, ctx context.Context, wg *sync.WaitGroup, f func(context.Context) (T, error)) (T, error) {
 	if m.cfg.Timeout == NoTimeout {
 		return f(ctx)
 	}
 	ctx, cancel := context.WithTimeout(ctx, m.cfg.Timeout)
+	if m.inline {
+		defer cancel()
+		v, err := f(ctx)
+		if err != nil && ctx.Err() != nil {
+			err = fmt.Errorf("session: waiting for the database: %w", err)
+		}
+		return v, err
+	}
 	type result struct {
 		v   T
 		err error

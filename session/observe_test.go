@@ -63,15 +63,26 @@ func TestOutageLogged(t *testing.T) {
 	}
 }
 
-// blockingStore is a store whose session read waits, ignoring its
-// context, until release is closed: a driver stuck on a database that
-// never answers.
+// blockingStore is a store whose session read waits until release is
+// closed: ignoring its context, as a driver stuck on a database that never
+// answers; or, when bound, until its context ends, as a ContextBound store
+// (whose calls the Manager runs in the request's goroutine).
 type blockingStore struct {
 	*spy
 	release chan struct{}
+	bound   bool
 }
 
+func (b *blockingStore) BoundByContext() bool { return b.bound }
+
 func (b *blockingStore) GetSessionAndUser(ctx context.Context, token string) (session.Session, session.User, error) {
+	if b.bound {
+		select {
+		case <-ctx.Done():
+			return session.Session{}, session.User{}, ctx.Err()
+		case <-b.release:
+		}
+	}
 	<-b.release
 	return b.spy.GetSessionAndUser(ctx, token)
 }
@@ -83,17 +94,20 @@ func TestTimeoutBoundsRequests(t *testing.T) {
 	e := newEnv(t, session.Config{})
 	c := e.login(e.user.ID)
 	b := &blockingStore{spy: e.a, release: make(chan struct{})}
+	bound := &blockingStore{spy: e.a, release: b.release, bound: true}
 	var hookErr error
 	for _, tc := range []struct {
 		name     string
+		store    *blockingStore
 		timeout  time.Duration
 		deadline time.Duration // the request's own; 0: none
 	}{
-		{"Config.Timeout", 50 * time.Millisecond, 0},
-		{"request deadline", time.Hour, 50 * time.Millisecond},
+		{"Config.Timeout", b, 50 * time.Millisecond, 0},
+		{"request deadline", b, time.Hour, 50 * time.Millisecond},
+		{"ContextBound store", bound, 50 * time.Millisecond, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m := session.NewManager(b, session.Config{
+			m := session.NewManager(tc.store, session.Config{
 				Now:     e.clock.Now,
 				Timeout: tc.timeout,
 				Logger:  slog.New(slog.DiscardHandler),

@@ -27,7 +27,15 @@ type accountKey struct{ provider, id string }
 
 type tokenKey struct{ identifier, token string }
 
-var _ session.Adapter = (*Store)(nil)
+var (
+	_ session.Adapter      = (*Store)(nil)
+	_ session.ContextBound = (*Store)(nil)
+)
+
+// BoundByContext implements session.ContextBound: no call waits for
+// anything but the store's lock, so a Manager runs them in the request's
+// goroutine.
+func (s *Store) BoundByContext() bool { return true }
 
 // New returns an empty Store.
 func New() *Store {

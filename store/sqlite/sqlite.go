@@ -30,6 +30,7 @@ type Store struct {
 var (
 	_ session.Adapter        = (*Store)(nil)
 	_ session.NextAuthTables = (*Store)(nil)
+	_ session.ContextBound   = (*Store)(nil)
 )
 
 // New returns a Store on db (opened with the "sqlite3" driver of
@@ -106,6 +107,12 @@ func (s *Store) Flavour() adapter.Flavour { return s.s.Flavour() }
 // NextAuthTables reports true: every flavour is a schema NextAuth reads,
 // so session.Config.HashTokens needs session.Config.GoOnly.
 func (s *Store) NextAuthTables() bool { return true }
+
+// BoundByContext implements session.ContextBound: mattn/go-sqlite3
+// interrupts a statement when its context ends, and a wait for another
+// writer's lock ends at BusyTimeout, so a Manager runs the store's calls
+// in the request's goroutine.
+func (s *Store) BoundByContext() bool { return true }
 
 // Close releases the prepared statements, and closes the database when
 // Open opened it.
