@@ -74,7 +74,9 @@ func TestCacheTrigger(t *testing.T) {
 	ctx := context.Background()
 	count := func() (n int) {
 		t.Helper()
-		if err := e.db.Get(&n, `SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'nextsession_notify%'`); err != nil {
+		// This schema's only: other tests install triggers in theirs.
+		if err := e.db.Get(&n, `SELECT count(*) FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid
+ JOIN pg_namespace s ON s.oid = c.relnamespace WHERE g.tgname LIKE 'nextsession_notify%' AND s.nspname = $1`, e.schema); err != nil {
 			t.Fatal(err)
 		}
 		return n
@@ -122,7 +124,8 @@ func TestCacheTrigger(t *testing.T) {
 		t.Fatalf("%d triggers left", n)
 	}
 	var fns int
-	e.db.Get(&fns, `SELECT count(*) FROM pg_proc WHERE proname LIKE '%nextsession_notify'`)
+	e.db.Get(&fns, `SELECT count(*) FROM pg_proc p JOIN pg_namespace s ON s.oid = p.pronamespace
+ WHERE p.proname LIKE '%nextsession_notify' AND s.nspname = $1`, e.schema)
 	if fns != 0 {
 		t.Fatalf("%d functions left", fns)
 	}
