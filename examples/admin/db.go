@@ -32,12 +32,12 @@ type store interface {
 
 // openStore opens Postgres when databaseURL is set, else the SQLite file,
 // for tables of flavour f. A flavour without a name is read from the
-// database (see detectFlavour).
-func openStore(ctx context.Context, databaseURL, sqlitePath string, f adapter.Flavour) (store, adapter.Flavour, error) {
+// database (see detectFlavour). from says where the flavour came from.
+func openStore(ctx context.Context, databaseURL, sqlitePath string, f adapter.Flavour) (st store, _ adapter.Flavour, from string, err error) {
+	from = "from -flavour"
 	if f.Name == "" {
-		var err error
-		if f, err = detectFlavour(ctx, databaseURL, sqlitePath); err != nil {
-			return nil, f, err
+		if f, from, err = detectFlavour(ctx, databaseURL, sqlitePath); err != nil {
+			return nil, f, from, err
 		}
 	}
 	if f.Device == (adapter.DeviceColumns{}) {
@@ -45,50 +45,47 @@ func openStore(ctx context.Context, databaseURL, sqlitePath string, f adapter.Fl
 		f.Device = adapter.DeviceColumns{UserAgent: "userAgent", IP: "ip"}
 	}
 	if databaseURL == "" {
-		st, err := sqlite.Open(sqlitePath, f)
-		return st, f, err
+		st, err = sqlite.Open(sqlitePath, f)
+	} else {
+		st, err = postgres.Open(databaseURL, f)
 	}
-	st, err := postgres.Open(databaseURL, f)
-	return st, f, err
+	return st, f, from, err
 }
 
 // detectFlavour reads the flavour of the NextAuth tables a database already
 // has; a new database, or one without NextAuth's tables, gets Prisma's
 // (the tables are then created). A database whose tables NextAuth could
 // not have made is an error that names what is missing.
-func detectFlavour(ctx context.Context, databaseURL, sqlitePath string) (adapter.Flavour, error) {
-	var (
-		f   adapter.Flavour
-		err error
-	)
+func detectFlavour(ctx context.Context, databaseURL, sqlitePath string) (f adapter.Flavour, from string, err error) {
+	const fresh = "a new database: NextAuth's Prisma schema"
 	if databaseURL == "" {
 		if _, statErr := os.Stat(sqlitePath); errors.Is(statErr, fs.ErrNotExist) {
-			return adapter.Prisma, nil // a new file: nothing to read, and no file made here
+			return adapter.Prisma, fresh, nil // nothing to read, and no file made here
 		}
 		db, openErr := sqlx.Open("sqlite3", sqlite.DSN(sqlitePath))
 		if openErr != nil {
-			return f, openErr
+			return f, "", openErr
 		}
 		defer db.Close()
 		f, err = sqlite.Detect(ctx, db)
 	} else {
 		db, openErr := sqlx.Open("postgres", databaseURL)
 		if openErr != nil {
-			return f, openErr
+			return f, "", openErr
 		}
 		defer db.Close()
 		f, err = postgres.Detect(ctx, db)
 	}
 	switch {
 	case errors.Is(err, adapter.ErrNotNextAuth):
-		return adapter.Prisma, nil
+		return adapter.Prisma, fresh, nil
 	case errors.Is(err, adapter.ErrDatesUnknown):
 		// Tables without rows: write dates as the flavour does by default.
-		return f, nil
+		return f, "found in the database; no rows to tell its dates by", nil
 	case err != nil:
-		return f, fmt.Errorf("reading the schema (choose one with -flavour): %w", err)
+		return f, "", fmt.Errorf("reading the schema (choose one with -flavour): %w", err)
 	}
-	return f, nil
+	return f, "found in the database", nil
 }
 
 // closeStore closes the store and the database it opened.

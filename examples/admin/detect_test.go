@@ -54,6 +54,9 @@ func TestExistingSchemaDetected(t *testing.T) {
 
 				s := newTestServer(t, cfg)
 				got := s.cfg.Flavour
+				if s.cfg.flavourFrom != "found in the database; no rows to tell its dates by" && s.cfg.flavourFrom != "found in the database" {
+					t.Errorf("flavour %s", s.cfg.flavourFrom)
+				}
 				if got.Tables != f.Tables || got.Names() != f.Names() || got.SessionID != f.SessionID {
 					t.Fatalf("detected %s: tables %v, columns %+v; want %s: %v, %+v", got.Name, got.Tables, got.Names(), f.Name, f.Tables, f.Names())
 				}

@@ -58,12 +58,8 @@ func run(addr string, cfg config) error {
 	if cfg.DatabaseURL != "" {
 		where = "Postgres (DATABASE_URL)"
 	}
-	how := "found in the database"
-	if cfg.Flavour.Name != "" {
-		how = "from -flavour"
-	}
 	f := srv.cfg.Flavour
-	fmt.Printf("nextsession admin: %s, %s flavour (%s): tables %s, %s, %s, %s\n", where, f.Name, how,
+	fmt.Printf("nextsession admin: %s, %s flavour (%s): tables %s, %s, %s, %s\n", where, f.Name, srv.cfg.flavourFrom,
 		f.QuoteTable(f.Tables.User), f.QuoteTable(f.Tables.Account), f.QuoteTable(f.Tables.Session), f.QuoteTable(f.Tables.VerificationToken))
 	if cfg.Seed {
 		fmt.Println("Demo users (email / password):")

@@ -30,7 +30,10 @@ type config struct {
 	// DatabaseURL, when set, is a postgres:// URL; otherwise SQLitePath is used.
 	DatabaseURL string
 	SQLitePath  string
-	Flavour     adapter.Flavour
+	// Flavour is the schema's; empty, it is read from the database.
+	Flavour adapter.Flavour
+	// flavourFrom says where Flavour came from, for the start-up line.
+	flavourFrom string
 	// Seed creates the demo users.
 	Seed bool
 	// DemoSessions is how many demo sessions (of demo users) to add.
@@ -118,11 +121,11 @@ func newServer(ctx context.Context, cfg config) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, f, err := openStore(ctx, cfg.DatabaseURL, cfg.SQLitePath, cfg.Flavour)
+	st, f, from, err := openStore(ctx, cfg.DatabaseURL, cfg.SQLitePath, cfg.Flavour)
 	if err != nil {
 		return nil, err
 	}
-	cfg.Flavour = f
+	cfg.Flavour, cfg.flavourFrom = f, from
 	if err := setUp(ctx, st, cfg); err != nil {
 		closeStore(st)
 		return nil, err
