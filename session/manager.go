@@ -167,6 +167,7 @@ type Manager struct {
 	stopOnce sync.Once
 	sweeping sync.WaitGroup // the sweeper's statements, which Close waits for
 	inline   bool           // the store is ContextBound: no goroutine per call
+	peeker   SessionPeeker  // the store, when it can answer reads from memory
 
 	countMu sync.Mutex // held while counting, so concurrent callers share one query
 	count   int64
@@ -244,6 +245,7 @@ func NewManager(st Store, cfg Config) *Manager {
 	if b, ok := st.(ContextBound); ok && b.BoundByContext() {
 		m.inline = true
 	}
+	m.peeker, _ = st.(SessionPeeker)
 	if strings.HasPrefix(name, hostPrefix) {
 		if cfg.CookieDomain != "" {
 			panic("session: a " + hostPrefix + " cookie name cannot have a CookieDomain")

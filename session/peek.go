@@ -42,11 +42,10 @@ func (m *Manager) judge(s Session) verdict {
 
 // peek answers Validate from a SessionPeeker when that needs no write.
 func (m *Manager) peek(token string) (Result, bool) {
-	p, ok := m.st.(SessionPeeker)
-	if !ok {
+	if m.peeker == nil {
 		return Result{}, false
 	}
-	s, u, ok := p.PeekSessionAndUser(m.stored(token))
+	s, u, ok := m.peeker.PeekSessionAndUser(m.stored(token))
 	if !ok {
 		return Result{}, false
 	}

@@ -498,3 +498,17 @@ func TestCacheMappedSchema(t *testing.T) {
 		return !ok
 	})
 }
+
+// A cached store is NextAuth's tables as much as the store it wraps:
+// HashTokens without GoOnly panics on it too, so that a cache never hides
+// sessions that NextAuth could not read.
+func TestCacheHashTokensNeedGoOnly(t *testing.T) {
+	e := newCacheEnv(t, "hashtokens", adapter.Prisma)
+	in := e.instance(t, nil)
+	defer func() {
+		if recover() == nil {
+			t.Error("NewManager with HashTokens on a CachedStore did not panic")
+		}
+	}()
+	session.NewManager(in.st, session.Config{HashTokens: true})
+}

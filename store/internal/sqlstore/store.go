@@ -64,9 +64,6 @@ func NewWith(db *sqlx.DB, f adapter.Flavour, d adapter.Dialect, o Options) *Stor
 	return s
 }
 
-// NextAuthTables reports true: every flavour is a schema NextAuth reads,
-// so session.Config.HashTokens needs session.Config.GoOnly.
-func (s *Store) NextAuthTables() bool { return true }
 
 // DB returns the database handle.
 func (s *Store) DB() *sqlx.DB { return s.db }
