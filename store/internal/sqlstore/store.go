@@ -64,7 +64,6 @@ func NewWith(db *sqlx.DB, f adapter.Flavour, d adapter.Dialect, o Options) *Stor
 	return s
 }
 
-
 // DB returns the database handle.
 func (s *Store) DB() *sqlx.DB { return s.db }
 
