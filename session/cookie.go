@@ -308,11 +308,35 @@ func (m *Manager) setCookieFormats() [2]setCookieFormat {
 
 // setCookie writes the session cookie, expiring with the session.
 func (m *Manager) setCookie(w http.ResponseWriter, r *http.Request, token string, expires time.Time) {
+	// One array holds the up to three values added, where Header.Set and
+	// Add would make one each.
+	m.setCookieSpare(w, r, token, expires, make([]string, 0, 3))
+}
+
+// setCookieSpare is setCookie with the room for the header values it adds
+// in spare (see addHeader).
+func (m *Manager) setCookieSpare(w http.ResponseWriter, r *http.Request, token string, expires time.Time, spare []string) {
 	h := w.Header()
-	keepFromSharedCaches(h)
+	spare = keepFromSharedCaches(h, spare)
 	if v := m.setCookieValue(r, token, expires); v != "" {
-		h["Set-Cookie"] = append(h["Set-Cookie"], v)
+		addHeader(h, "Set-Cookie", v, spare)
 	}
+}
+
+// addHeader appends v to h's values under key, a canonical header name,
+// as Header.Add does; a new key's value goes into spare's free room when
+// it has some, and spare is returned with its room used. The value slices
+// made from spare are full, so a handler that appends to one gets a copy.
+func addHeader(h http.Header, key, v string, spare []string) []string {
+	old := h[key]
+	if len(old) > 0 || len(spare) == cap(spare) {
+		h[key] = append(old, v)
+		return spare
+	}
+	n := len(spare)
+	spare = append(spare, v)
+	h[key] = spare[n : n+1 : n+1]
+	return spare
 }
 
 // setCookieValue returns the Set-Cookie value of the session cookie, as
@@ -321,13 +345,12 @@ func (m *Manager) setCookie(w http.ResponseWriter, r *http.Request, token string
 // setCookieFormat, and asks net/http only for a value or date that the
 // format does not cover.
 func (m *Manager) setCookieValue(r *http.Request, token string, expires time.Time) string {
-	f := &m.setFormats[0]
+	i := 0
 	if m.secure(r) {
-		f = &m.setFormats[1]
+		i = 1
 	}
-	var buf [160]byte
-	if b, ok := f.appendSetCookie(buf[:0], token, expires); ok {
-		return string(b)
+	if v, ok := m.setFormats[i].value(&m.setSuffixes[i], token, expires); ok {
+		return v
 	}
 	cookie := m.cookie(r, m.CookieName(r), token)
 	cookie.Expires = expires
@@ -340,18 +363,23 @@ func (m *Manager) setCookieValue(r *http.Request, token string, expires time.Tim
 // stored it would hand one user's session, or a sign-out, to the next
 // visitor. The handler runs after this and may still set its own
 // Cache-Control.
-func keepFromSharedCaches(h http.Header) {
-	if h.Get("Cache-Control") == "" {
-		h.Set("Cache-Control", "private")
+// The values go into spare's free room where a key is new (see
+// addHeader); spare is returned with its room used. The header names are
+// written in their canonical form, so the map is read and written directly,
+// as Header's methods would after canonicalising.
+func keepFromSharedCaches(h http.Header, spare []string) []string {
+	if cc := h["Cache-Control"]; len(cc) == 0 || cc[0] == "" {
+		delete(h, "Cache-Control")
+		spare = addHeader(h, "Cache-Control", "private", spare)
 	}
-	for _, v := range h.Values("Vary") {
+	for _, v := range h["Vary"] {
 		for f := range strings.SplitSeq(v, ",") {
 			if f = strings.TrimSpace(f); f == "*" || strings.EqualFold(f, "Cookie") {
-				return
+				return spare
 			}
 		}
 	}
-	h.Add("Vary", "Cookie")
+	return addHeader(h, "Vary", "Cookie", spare)
 }
 
 // maxClearedCookies bounds the Set-Cookie headers one response sends to
@@ -379,7 +407,7 @@ func (m *Manager) clearCookie(w http.ResponseWriter, r *http.Request, keepBase b
 		}
 	}
 	if len(names) > 0 {
-		keepFromSharedCaches(w.Header())
+		keepFromSharedCaches(w.Header(), nil)
 	}
 	for _, n := range names {
 		c := m.cookie(r, n, "")

@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -131,11 +132,15 @@ type Config struct {
 	// applies when it is earlier. A database that accepts connections and
 	// never answers, or a pool with no free connection, then costs a
 	// request at most Timeout before ErrorFunc answers. Default
-	// DefaultTimeout (5s). A store's own shorter wait (SQLite's busy
-	// timeout, say) shows its own error instead. The bound runs each call
-	// in a goroutine of its own (a driver may not return when its context
-	// ends); NoTimeout runs calls in the caller's goroutine with the
-	// caller's context alone.
+	// DefaultTimeout (5s). A store's own shorter wait shows its own error
+	// instead. The bound runs each call in a goroutine of its own (a
+	// driver may not return when its context ends), or in the caller's
+	// for a ContextBound store; NoTimeout runs calls in the caller's
+	// goroutine with the caller's context alone. On SQLite, a wait for
+	// another writer's lock ends at the busy timeout (store/sqlite's
+	// BusyTimeout; the DSN's _busy_timeout) and no sooner, whatever
+	// Timeout says: SQLite's busy handler does not heed a context. Calls
+	// on one session there run without the timer (QuickSessionCalls).
 	Timeout time.Duration
 	// Logger receives the Manager's log lines: each ErrorFunc answer of
 	// the default ErrorFunc (method, path, error; at Error level), each
@@ -156,18 +161,20 @@ type NextAuthTables interface {
 // Manager creates, validates, extends, revokes and counts sessions stored
 // by an Adapter. It is safe for concurrent use.
 type Manager struct {
-	st         Store
-	cfg        Config
-	plainName  string
-	secureName string
-	setFormats [2]setCookieFormat // plain and secure; see setCookie
+	st          Store
+	cfg         Config
+	plainName   string
+	secureName  string
+	setFormats  [2]setCookieFormat              // plain and secure; see setCookie
+	setSuffixes [2]atomic.Pointer[cookieSuffix] // the last of each format
 
 	stop     chan struct{}
 	done     chan struct{}
 	stopOnce sync.Once
-	sweeping sync.WaitGroup // the sweeper's statements, which Close waits for
-	inline   bool           // the store is ContextBound: no goroutine per call
-	peeker   SessionPeeker  // the store, when it can answer reads from memory
+	sweeping sync.WaitGroup    // the sweeper's statements, which Close waits for
+	inline   bool              // the store is ContextBound: no goroutine per call
+	quick    QuickSessionCalls // the store, when calls on one session may skip the timer
+	peeker   SessionPeeker     // the store, when it can answer reads from memory
 
 	countMu sync.Mutex // held while counting, so concurrent callers share one query
 	count   int64
@@ -244,6 +251,7 @@ func NewManager(st Store, cfg Config) *Manager {
 	m := &Manager{st: st, cfg: cfg, plainName: name, secureName: securePrefix + name}
 	if b, ok := st.(ContextBound); ok && b.BoundByContext() {
 		m.inline = true
+		m.quick, _ = st.(QuickSessionCalls)
 	}
 	m.peeker, _ = st.(SessionPeeker)
 	if strings.HasPrefix(name, hostPrefix) {
@@ -338,6 +346,9 @@ func (m *Manager) Validate(ctx context.Context, token string) (Result, error) {
 	if res, ok := m.peek(token); ok {
 		return res, nil
 	}
+	if m.quickNow() {
+		return m.validate(ctx, token)
+	}
 	return within(m, ctx, nil, func(ctx context.Context) (Result, error) { return m.validate(ctx, token) })
 }
 
@@ -426,7 +437,11 @@ func (m *Manager) Start(ctx context.Context, userID string, d Device) (token str
 		UserAgent: deviceText(d.UserAgent),
 		IP:        deviceText(d.IP),
 	}
-	s, err = within(m, ctx, nil, func(ctx context.Context) (Session, error) { return m.st.CreateSession(ctx, in) })
+	if m.quickNow() {
+		s, err = m.st.CreateSession(ctx, in)
+	} else {
+		s, err = within(m, ctx, nil, func(ctx context.Context) (Session, error) { return m.st.CreateSession(ctx, in) })
+	}
 	if err != nil {
 		return "", Session{}, fmt.Errorf("session: creating session: %w", err)
 	}
@@ -496,6 +511,9 @@ func (m *Manager) Revoke(ctx context.Context, storedToken string) error {
 
 // deleteSession deletes a session within Config.Timeout.
 func (m *Manager) deleteSession(ctx context.Context, storedToken string) error {
+	if m.quickNow() {
+		return m.st.DeleteSession(ctx, storedToken)
+	}
 	_, err := within(m, ctx, nil, func(ctx context.Context) (struct{}, error) {
 		return struct{}{}, m.st.DeleteSession(ctx, storedToken)
 	})

@@ -65,8 +65,11 @@ func (m *Manager) attach(w http.ResponseWriter, r *http.Request) (*http.Request,
 	case err != nil:
 		return r, err
 	}
-	m.setCookie(w, r, token, res.cookieExpires)
-	return withResult(r, &res), nil
+	// The request's copy also holds the values of the headers setCookie
+	// adds: one allocation for both.
+	x := new(resultRequest)
+	m.setCookieSpare(w, r, token, res.cookieExpires, x.headerVals[:0])
+	return x.fill(r, &res), nil
 }
 
 // resultContext is a request's context with what load found: a *Result,
@@ -78,18 +81,25 @@ type resultContext struct {
 	own Result
 }
 
-// resultRequest is the request load passes on, with its context: one
-// allocation per request where r.WithContext, context.WithValue and the
-// escaping Result are three.
+// resultRequest is the request attach passes on, with its context and
+// the values of the response headers setCookie adds: one allocation per
+// request where r.WithContext, context.WithValue, the escaping Result and
+// the header values are four.
 type resultRequest struct {
-	req http.Request
-	ctx resultContext
+	req        http.Request
+	ctx        resultContext
+	headerVals [3]string
 }
 
 // withResult returns a shallow copy of r (as r.WithContext makes) whose
 // context is r's with res (nil for "no session") under contextKey.
 func withResult(r *http.Request, res *Result) *http.Request {
-	x := &resultRequest{ctx: resultContext{Context: r.Context()}}
+	return new(resultRequest).fill(r, res)
+}
+
+// fill makes x withResult's answer and returns its request.
+func (x *resultRequest) fill(r *http.Request, res *Result) *http.Request {
+	x.ctx = resultContext{Context: r.Context()}
 	if res != nil {
 		x.ctx.own = *res
 		x.ctx.res = &x.ctx.own

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -460,6 +461,27 @@ func TestSessionResponsesNotShared(t *testing.T) {
 		t.Fatal(err)
 	}
 	private(t, "Destroy", w.Header(), "private")
+
+	// A handler that adds to the headers the middleware set, behind an
+	// upstream that set a cookie of its own, changes only what it adds.
+	c = e.login(e.user.ID)
+	w = httptest.NewRecorder()
+	w.Header().Add("Set-Cookie", "theme=dark")
+	e.m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Add("Vary", "Accept-Encoding")
+		w.Header().Add("Cache-Control", "must-revalidate")
+		w.Header().Add("Set-Cookie", "seen=1")
+	})).ServeHTTP(w, request("http://example.com/", c))
+	h := w.Header()
+	if got := h.Values("Cache-Control"); !slices.Equal(got, []string{"private", "must-revalidate"}) {
+		t.Errorf("handler's additions: Cache-Control %q", got)
+	}
+	if got := h.Values("Vary"); !slices.Equal(got, []string{"Cookie", "Accept-Encoding"}) {
+		t.Errorf("handler's additions: Vary %q", got)
+	}
+	if got := h.Values("Set-Cookie"); len(got) != 3 || got[0] != "theme=dark" || !strings.HasPrefix(got[1], c.Name+"="+c.Value+";") || got[2] != "seen=1" {
+		t.Errorf("handler's additions: Set-Cookie %q", got)
+	}
 
 	// A response without the cookie is the application's to cache.
 	w = httptest.NewRecorder()

@@ -107,8 +107,10 @@ func loggingErrorFunc(l *slog.Logger) func(http.ResponseWriter, *http.Request, e
 }
 
 // ContextBound is a Store whose calls return soon after their context
-// ends, whatever the database does (the memory store; SQLite, whose waits
-// are also bounded by its busy timeout). The Manager then bounds them
+// ends, or after a wait of the store's own bound, whatever the database
+// does (the memory store; SQLite, whose driver interrupts a statement when
+// its context ends and whose wait for a lock ends at its busy timeout).
+// The Manager then bounds them
 // (Config.Timeout) by their context alone, in the caller's goroutine.
 // The calls of other stores each run in a goroutine of their own, so that
 // a driver stuck on a database that never answers (lib/pq waits for the
@@ -117,6 +119,34 @@ type ContextBound interface {
 	// BoundByContext reports whether the store's calls end with their
 	// context.
 	BoundByContext() bool
+}
+
+// QuickSessionCalls is a ContextBound store whose calls on one session
+// by its token (GetSessionAndUser, UpdateSession, CreateSession and
+// DeleteSession) can wait for nothing a context would end: an index
+// lookup, and a wait for another writer's lock that only the store's own
+// bound ends. SQLite is one while its connection pool is unlimited: its
+// busy handler, which waits for the lock up to the busy timeout, does not
+// heed a context, so Config.Timeout could never shorten that wait. The
+// Manager runs such calls under the caller's context as it is, without
+// Config.Timeout's timer, which would make database/sql and the driver
+// watch the context on every statement (two allocations for the bound,
+// a dozen for the watching; see BENCHMARKS.md). Calls on many sessions
+// (Sweep) keep the bound: they run as long as the table is large.
+type QuickSessionCalls interface {
+	ContextBound
+	// SessionCallsQuick reports whether calls on one session are quick
+	// now; the Manager asks before each.
+	SessionCallsQuick() bool
+}
+
+// quickNow reports whether a call on one session may run under the
+// caller's context as it is, without Config.Timeout's timer: the store's
+// calls on one session are quick now (QuickSessionCalls). Callers test it
+// before making the closure that within takes, which would otherwise be
+// allocated on every call.
+func (m *Manager) quickNow() bool {
+	return m.quick != nil && m.quick.SessionCallsQuick()
 }
 
 // within runs f with ctx bounded by Config.Timeout and returns when f does

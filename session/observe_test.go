@@ -75,6 +75,10 @@ type blockingStore struct {
 
 func (b *blockingStore) BoundByContext() bool { return b.bound }
 
+// SessionCallsQuick overrides the memory store's (embedded in spy): this
+// store's calls wait.
+func (b *blockingStore) SessionCallsQuick() bool { return false }
+
 func (b *blockingStore) GetSessionAndUser(ctx context.Context, token string) (session.Session, session.User, error) {
 	if b.bound {
 		select {
@@ -300,9 +304,13 @@ func TestEventsAndLog(t *testing.T) {
 // deadline.
 type deadlineStore struct {
 	*spy
+	quick     bool
 	mu        sync.Mutex
 	deadlines []bool
 }
+
+// SessionCallsQuick overrides the memory store's (embedded in spy).
+func (d *deadlineStore) SessionCallsQuick() bool { return d.quick }
 
 func (d *deadlineStore) GetSessionAndUser(ctx context.Context, token string) (session.Session, session.User, error) {
 	_, ok := ctx.Deadline()
@@ -312,24 +320,36 @@ func (d *deadlineStore) GetSessionAndUser(ctx context.Context, token string) (se
 	return d.spy.GetSessionAndUser(ctx, token)
 }
 
-// TestNoTimeout: by default a store call gets a deadline; with NoTimeout
-// it gets the caller's context as it is, and validation works. Other
-// negative timeouts are a setup mistake.
+// TestNoTimeout: by default a store call gets a deadline; with NoTimeout,
+// or on a store whose calls on one session are quick now
+// (QuickSessionCalls), it gets the caller's context as it is, and
+// validation works. Other negative timeouts are a setup mistake.
 func TestNoTimeout(t *testing.T) {
 	e := newEnv(t, session.Config{})
 	c := e.login(e.user.ID)
-	d := &deadlineStore{spy: e.a}
-	for _, timeout := range []time.Duration{0, session.NoTimeout} {
-		m := session.NewManager(d, session.Config{Now: e.clock.Now, Timeout: timeout, SweepInterval: time.Millisecond})
+	for _, tc := range []struct {
+		timeout  time.Duration
+		quick    bool
+		deadline bool
+	}{
+		{0, false, true},
+		{session.NoTimeout, false, false},
+		{0, true, false},
+		{time.Minute, true, false},
+	} {
+		d := &deadlineStore{spy: e.a, quick: tc.quick}
+		m := session.NewManager(d, session.Config{Now: e.clock.Now, Timeout: tc.timeout, SweepInterval: time.Millisecond})
 		if _, err := m.Validate(context.Background(), c.Value); err != nil {
-			t.Errorf("Timeout %v: Validate: %v", timeout, err)
+			t.Errorf("Timeout %v, quick %v: Validate: %v", tc.timeout, tc.quick, err)
 		}
 		if err := m.Close(); err != nil {
-			t.Errorf("Timeout %v: Close: %v", timeout, err)
+			t.Errorf("Timeout %v, quick %v: Close: %v", tc.timeout, tc.quick, err)
 		}
-	}
-	if len(d.deadlines) != 2 || !d.deadlines[0] || d.deadlines[1] {
-		t.Errorf("deadlines of the store's context (default, NoTimeout) = %v, want [true false]", d.deadlines)
+		d.mu.Lock()
+		if len(d.deadlines) != 1 || d.deadlines[0] != tc.deadline {
+			t.Errorf("Timeout %v, quick %v: deadlines of the store's context = %v, want [%v]", tc.timeout, tc.quick, d.deadlines, tc.deadline)
+		}
+		d.mu.Unlock()
 	}
 	defer func() {
 		if recover() == nil {

@@ -3,6 +3,7 @@ package session
 import (
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -38,24 +39,37 @@ func newSetCookieFormat(c http.Cookie) setCookieFormat {
 	return setCookieFormat{head: head, mid: s[len(head)+len(ref) : i], tail: s[i+len(date):], ok: true}
 }
 
-// appendSetCookie appends the Set-Cookie value of the cookie with value
-// and expires, byte for byte what http.Cookie.String writes. ok is false,
-// and nothing is appended, when String would have to quote or drop bytes
-// of value or when expires has no four-digit HTTP date: the caller then
-// leaves it to net/http.
-func (f *setCookieFormat) appendSetCookie(b []byte, value string, expires time.Time) (_ []byte, ok bool) {
+// cookieSuffix is what follows the token in the Set-Cookie value of a
+// format for an expiry in second sec: mid, the HTTP date, tail. The value
+// changes once a second, and every valid read writes it, so each Manager
+// keeps the last one per format.
+type cookieSuffix struct {
+	sec int64
+	s   string
+}
+
+// value returns the Set-Cookie value of the cookie with value and
+// expires, byte for byte what http.Cookie.String writes, taking the part
+// after the token from last when it is for the same second (and storing
+// the new one there when not). ok is false when String would have to
+// quote or drop bytes of value or when expires has no four-digit HTTP
+// date: the caller then leaves it to net/http.
+func (f *setCookieFormat) value(last *atomic.Pointer[cookieSuffix], value string, expires time.Time) (_ string, ok bool) {
 	if !f.ok || !plainCookieValue(value) {
-		return b, false
+		return "", false
 	}
 	expires = expires.UTC()
-	if y := expires.Year(); y < 1601 || y > 9999 {
-		return b, false
+	sec := expires.Unix()
+	suf := last.Load()
+	if suf == nil || suf.sec != sec {
+		if y := expires.Year(); y < 1601 || y > 9999 {
+			return "", false
+		}
+		var b [64]byte
+		suf = &cookieSuffix{sec: sec, s: f.mid + string(appendHTTPDate(b[:0], expires)) + f.tail}
+		last.Store(suf)
 	}
-	b = append(b, f.head...)
-	b = append(b, value...)
-	b = append(b, f.mid...)
-	b = appendHTTPDate(b, expires)
-	return append(b, f.tail...), true
+	return f.head + value + suf.s, true
 }
 
 // plainCookieValue reports whether http.Cookie.String writes v as it is:

@@ -28,14 +28,19 @@ type accountKey struct{ provider, id string }
 type tokenKey struct{ identifier, token string }
 
 var (
-	_ session.Adapter      = (*Store)(nil)
-	_ session.ContextBound = (*Store)(nil)
+	_ session.Adapter           = (*Store)(nil)
+	_ session.ContextBound      = (*Store)(nil)
+	_ session.QuickSessionCalls = (*Store)(nil)
 )
 
 // BoundByContext implements session.ContextBound: no call waits for
 // anything but the store's lock, so a Manager runs them in the request's
 // goroutine.
 func (s *Store) BoundByContext() bool { return true }
+
+// SessionCallsQuick implements session.QuickSessionCalls: a call on one
+// session holds the store's lock for a map lookup.
+func (s *Store) SessionCallsQuick() bool { return true }
 
 // New returns an empty Store.
 func New() *Store {

@@ -179,3 +179,95 @@ func TestLockedFile(t *testing.T) {
 		t.Errorf("sign-in after the lock: %v", err)
 	}
 }
+
+// TestTimeoutOnSQLite: Config.Timeout cannot shorten a wait for another
+// writer's lock (SQLite's busy handler does not heed a context), which is
+// why calls on one session run without its timer while the pool is
+// unlimited; with SetMaxOpenConns, a call that waits for a connection is
+// bounded by Timeout again.
+func TestTimeoutOnSQLite(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sessions.db")
+	ctx := context.Background()
+	const busy = 600 * time.Millisecond
+	db, err := sqlx.Open("sqlite3", strings.Replace(sqlite.DSN(path), "_busy_timeout=5000", "_busy_timeout=600", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	st := sqlite.New(db, adapter.Prisma)
+	t.Cleanup(func() { st.Close() })
+	if err := st.CreateSchema(ctx); err != nil {
+		t.Fatal(err)
+	}
+	u, err := st.CreateUser(ctx, session.User{Email: "timeout@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := session.NewManager(st, session.Config{Timeout: 50 * time.Millisecond})
+	token, _, err := m.Start(ctx, u.ID, session.Device{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.SessionCallsQuick() {
+		t.Error("SessionCallsQuick is false with an unlimited pool")
+	}
+
+	// Another writer holds the lock: a sign-in waits the busy timeout,
+	// not the 50ms Timeout, and then fails.
+	other, err := sqlx.Open("sqlite3", sqlite.DSN(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	tx, err := other.Beginx()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(`DELETE FROM "Session" WHERE 0`); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, _, err = m.Start(ctx, u.ID, session.Device{})
+	took := time.Since(start)
+	if err == nil || !strings.Contains(err.Error(), "locked") {
+		t.Errorf("a sign-in while locked: %v, want database is locked", err)
+	}
+	if took < busy-busy/10 {
+		t.Errorf("the sign-in gave up after %v, before the busy timeout (%v)", took, busy)
+	}
+	// Reads are not held by the writer (WAL).
+	if _, err := m.Validate(ctx, token); err != nil {
+		t.Errorf("a read while locked: %v", err)
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+
+	// One connection, held elsewhere: a validation waits for it no longer
+	// than Timeout.
+	db.SetMaxOpenConns(1)
+	if st.SessionCallsQuick() {
+		t.Error("SessionCallsQuick is true with a pool of one connection")
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The caller's own deadline, far off, only keeps a broken bound from
+	// hanging the test.
+	far, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	start = time.Now()
+	_, err = m.Validate(far, token)
+	took = time.Since(start)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("a validation waiting for the pool: %v, want the deadline", err)
+	}
+	if took > busy {
+		t.Errorf("a validation waited %v for the pool (Timeout 50ms)", took)
+	}
+	conn.Close()
+	if _, err := m.Validate(ctx, token); err != nil {
+		t.Errorf("after the connection came back: %v", err)
+	}
+}
