@@ -32,5 +32,12 @@
 //
 // [Open] turns on WAL, so readers never wait for a writer, and sets a busy
 // timeout of [BusyTimeout] ms: a writer waits that long for another's lock
-// before the request fails (and the middleware answers 503).
+// before the request fails (and the middleware answers 503). That wait
+// ends at the busy timeout and no sooner, whatever session.Config.Timeout
+// says: SQLite's busy handler does not heed a context. So, while the
+// database's connection pool is unlimited, the Manager runs the calls on
+// one session (a validation, a sign-in, a sign-out) without the timer of
+// Config.Timeout ([Store.SessionCallsQuick]); with SetMaxOpenConns, a call
+// may also wait for a connection, which the timer does bound. To make
+// writers give up sooner, open the database with a smaller _busy_timeout.
 package sqlite
