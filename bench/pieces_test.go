@@ -28,9 +28,9 @@ func (a *stubAdapter) GetSessionAndUser(context.Context, string) (session.Sessio
 // the stub never waits, so the Manager calls it inline.
 func (a *stubAdapter) BoundByContext() bool { return true }
 
-// SessionCallsQuick implements session.QuickSessionCalls, as the memory
+// SessionCallsSelfBounded implements session.SelfBounded, as the memory
 // store does: the Manager sets no timer.
-func (a *stubAdapter) SessionCallsQuick() bool { return true }
+func (a *stubAdapter) SessionCallsSelfBounded() (session.Store, bool) { return a, true }
 
 // BenchmarkMiddlewareOverhead puts Manager.Middleware around an in-memory
 // adapter beside a bare handler that reads the cookie and calls the same

@@ -128,19 +128,21 @@ type Config struct {
 
 	// Timeout bounds the database calls of Validate (and so of
 	// Middleware, RequireSession, SessionHandler and Load), Start (and so
-	// Create), Destroy and each sweep statement; a request's own deadline
-	// applies when it is earlier. A database that accepts connections and
-	// never answers, or a pool with no free connection, then costs a
-	// request at most Timeout before ErrorFunc answers. Default
-	// DefaultTimeout (5s). A store's own shorter wait shows its own error
-	// instead. The bound runs each call in a goroutine of its own (a
-	// driver may not return when its context ends), or in the caller's
-	// for a ContextBound store; NoTimeout runs calls in the caller's
-	// goroutine with the caller's context alone. On SQLite, a wait for
-	// another writer's lock ends at the busy timeout (store/sqlite's
-	// BusyTimeout; the DSN's _busy_timeout) and no sooner, whatever
-	// Timeout says: SQLite's busy handler does not heed a context. Calls
-	// on one session there run without the timer (QuickSessionCalls).
+	// Create), Destroy and each sweep statement, except the calls on one
+	// session of a store that bounds them itself (SelfBounded: SQLite with
+	// an unlimited connection pool, the memory store); a request's own
+	// deadline applies when it is earlier. A database that accepts
+	// connections and never answers, or a pool with no free connection,
+	// then costs a request at most Timeout before ErrorFunc answers.
+	// Default DefaultTimeout (5s). A store's own shorter wait shows its
+	// own error instead. The bound runs each call in a goroutine of its
+	// own (a driver may not return when its context ends), or in the
+	// caller's for a ContextBound store; NoTimeout runs calls in the
+	// caller's goroutine with the caller's context alone. On SQLite, a
+	// wait for another writer's lock ends at the busy timeout
+	// (store/sqlite's BusyTimeout; the DSN's _busy_timeout) and no
+	// sooner, whatever Timeout says: SQLite's busy handler does not heed
+	// a context.
 	Timeout time.Duration
 	// Logger receives the Manager's log lines: each ErrorFunc answer of
 	// the default ErrorFunc (method, path, error; at Error level), each
@@ -171,10 +173,10 @@ type Manager struct {
 	stop     chan struct{}
 	done     chan struct{}
 	stopOnce sync.Once
-	sweeping sync.WaitGroup    // the sweeper's statements, which Close waits for
-	inline   bool              // the store is ContextBound: no goroutine per call
-	quick    QuickSessionCalls // the store, when calls on one session may skip the timer
-	peeker   SessionPeeker     // the store, when it can answer reads from memory
+	sweeping sync.WaitGroup // the sweeper's statements, which Close waits for
+	inline   bool           // the store is ContextBound: no goroutine per call
+	bounded  SelfBounded    // the store, when calls on one session may skip the timer
+	peeker   SessionPeeker  // the store, when it can answer reads from memory
 
 	countMu sync.Mutex // held while counting, so concurrent callers share one query
 	count   int64
@@ -251,7 +253,7 @@ func NewManager(st Store, cfg Config) *Manager {
 	m := &Manager{st: st, cfg: cfg, plainName: name, secureName: securePrefix + name}
 	if b, ok := st.(ContextBound); ok && b.BoundByContext() {
 		m.inline = true
-		m.quick, _ = st.(QuickSessionCalls)
+		m.bounded, _ = st.(SelfBounded)
 	}
 	m.peeker, _ = st.(SessionPeeker)
 	if strings.HasPrefix(name, hostPrefix) {
@@ -338,7 +340,7 @@ type Result struct {
 // rules: no row or an expired row (which is deleted) is ErrNoSession; a
 // session due for update has its expiry moved to now + MaxAge. The returned
 // Session.Expires is the expiry after any extension. Its database calls
-// are bounded by Config.Timeout.
+// are bounded by Config.Timeout (unless the store is SelfBounded).
 func (m *Manager) Validate(ctx context.Context, token string) (Result, error) {
 	if !m.cfg.ValidToken(token) {
 		return Result{}, ErrNoSession
@@ -346,7 +348,7 @@ func (m *Manager) Validate(ctx context.Context, token string) (Result, error) {
 	if res, ok := m.peek(token); ok {
 		return res, nil
 	}
-	if m.quickNow() {
+	if m.selfBounded() {
 		return m.validate(ctx, token)
 	}
 	return within(m, ctx, nil, func(ctx context.Context) (Result, error) { return m.validate(ctx, token) })
@@ -437,7 +439,7 @@ func (m *Manager) Start(ctx context.Context, userID string, d Device) (token str
 		UserAgent: deviceText(d.UserAgent),
 		IP:        deviceText(d.IP),
 	}
-	if m.quickNow() {
+	if m.selfBounded() {
 		s, err = m.st.CreateSession(ctx, in)
 	} else {
 		s, err = within(m, ctx, nil, func(ctx context.Context) (Session, error) { return m.st.CreateSession(ctx, in) })
@@ -509,9 +511,10 @@ func (m *Manager) Revoke(ctx context.Context, storedToken string) error {
 	return nil
 }
 
-// deleteSession deletes a session within Config.Timeout.
+// deleteSession deletes a session within Config.Timeout (unless the store
+// is SelfBounded).
 func (m *Manager) deleteSession(ctx context.Context, storedToken string) error {
-	if m.quickNow() {
+	if m.selfBounded() {
 		return m.st.DeleteSession(ctx, storedToken)
 	}
 	_, err := within(m, ctx, nil, func(ctx context.Context) (struct{}, error) {

@@ -85,6 +85,10 @@ type resultContext struct {
 // the values of the response headers setCookie adds: one allocation per
 // request where r.WithContext, context.WithValue, the escaping Result and
 // the header values are four.
+//
+// The response's header values then point into it: code that keeps them
+// past the request (an asynchronous logger, say) keeps the request copy
+// and its Result, the user and session included, until it lets go.
 type resultRequest struct {
 	req        http.Request
 	ctx        resultContext

@@ -121,32 +121,41 @@ type ContextBound interface {
 	BoundByContext() bool
 }
 
-// QuickSessionCalls is a ContextBound store whose calls on one session
-// by its token (GetSessionAndUser, UpdateSession, CreateSession and
-// DeleteSession) can wait for nothing a context would end: an index
-// lookup, and a wait for another writer's lock that only the store's own
-// bound ends. SQLite is one while its connection pool is unlimited: its
-// busy handler, which waits for the lock up to the busy timeout, does not
-// heed a context, so Config.Timeout could never shorten that wait. The
-// Manager runs such calls under the caller's context as it is, without
-// Config.Timeout's timer, which would make database/sql and the driver
-// watch the context on every statement (two allocations for the bound,
-// a dozen for the watching; see BENCHMARKS.md). Calls on many sessions
+// SelfBounded is a ContextBound store whose calls on one session
+// (GetSessionAndUser, UpdateSession and DeleteSession by token, and
+// CreateSession) have, at times, no wait that a deadline would shorten:
+// an index lookup, and a wait for another writer's lock that only the
+// store's own bound ends. SQLite is one while its connection pool is
+// unlimited: its busy handler, which waits for the lock up to the busy
+// timeout, does not heed a context, so Config.Timeout could not shorten
+// that wait anyway. The Manager then runs those calls under the caller's
+// context as it is, without Config.Timeout's timer: it saves the timer's
+// allocations and, where the caller's context could otherwise never be
+// cancelled (context.Background; a net/http request's context always
+// can be), the watch that database/sql and the driver keep on a
+// cancellable context during every statement. Calls on many sessions
 // (Sweep) keep the bound: they run as long as the table is large.
-type QuickSessionCalls interface {
+type SelfBounded interface {
 	ContextBound
-	// SessionCallsQuick reports whether calls on one session are quick
-	// now; the Manager asks before each.
-	SessionCallsQuick() bool
+	// SessionCallsSelfBounded reports whether calls on one session are
+	// self-bounded now, with the store itself (the method's receiver) as
+	// self, a comparable value such as a pointer. The Manager heeds ok
+	// only when self is the very store it was given, so that a type that
+	// embeds a self-bounded store, and may wait elsewhere, does not
+	// inherit the answer.
+	SessionCallsSelfBounded() (self Store, ok bool)
 }
 
-// quickNow reports whether a call on one session may run under the
-// caller's context as it is, without Config.Timeout's timer: the store's
-// calls on one session are quick now (QuickSessionCalls). Callers test it
-// before making the closure that within takes, which would otherwise be
-// allocated on every call.
-func (m *Manager) quickNow() bool {
-	return m.quick != nil && m.quick.SessionCallsQuick()
+// selfBounded reports whether a call on one session may run under the
+// caller's context as it is, without Config.Timeout's timer (see
+// SelfBounded). Callers test it before making the closure that within
+// takes, which would otherwise be allocated on every call.
+func (m *Manager) selfBounded() bool {
+	if m.bounded == nil {
+		return false
+	}
+	self, ok := m.bounded.SessionCallsSelfBounded()
+	return ok && self == m.st
 }
 
 // within runs f with ctx bounded by Config.Timeout and returns when f does

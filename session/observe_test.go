@@ -75,9 +75,6 @@ type blockingStore struct {
 
 func (b *blockingStore) BoundByContext() bool { return b.bound }
 
-// SessionCallsQuick overrides the memory store's (embedded in spy): this
-// store's calls wait.
-func (b *blockingStore) SessionCallsQuick() bool { return false }
 
 func (b *blockingStore) GetSessionAndUser(ctx context.Context, token string) (session.Session, session.User, error) {
 	if b.bound {
@@ -304,13 +301,20 @@ func TestEventsAndLog(t *testing.T) {
 // deadline.
 type deadlineStore struct {
 	*spy
-	quick     bool
 	mu        sync.Mutex
 	deadlines []bool
 }
 
-// SessionCallsQuick overrides the memory store's (embedded in spy).
-func (d *deadlineStore) SessionCallsQuick() bool { return d.quick }
+// selfBoundedStore is a deadlineStore that says its calls on one session
+// are self-bounded, and whether its calls end with their context.
+type selfBoundedStore struct {
+	*deadlineStore
+	bound bool
+}
+
+func (s *selfBoundedStore) BoundByContext() bool { return s.bound }
+
+func (s *selfBoundedStore) SessionCallsSelfBounded() (session.Store, bool) { return s, true }
 
 func (d *deadlineStore) GetSessionAndUser(ctx context.Context, token string) (session.Session, session.User, error) {
 	_, ok := ctx.Deadline()
@@ -321,33 +325,37 @@ func (d *deadlineStore) GetSessionAndUser(ctx context.Context, token string) (se
 }
 
 // TestNoTimeout: by default a store call gets a deadline; with NoTimeout,
-// or on a store whose calls on one session are quick now
-// (QuickSessionCalls), it gets the caller's context as it is, and
-// validation works. Other negative timeouts are a setup mistake.
+// or on a ContextBound store whose calls on one session are self-bounded
+// (SelfBounded), it gets the caller's context as it is, and validation
+// works. A wrapper that embeds a self-bounded store (as spy embeds the
+// memory store) does not inherit that, nor does a store that is not
+// ContextBound. Other negative timeouts are a setup mistake.
 func TestNoTimeout(t *testing.T) {
 	e := newEnv(t, session.Config{})
 	c := e.login(e.user.ID)
 	for _, tc := range []struct {
+		name     string
 		timeout  time.Duration
-		quick    bool
+		store    func(*deadlineStore) session.Store
 		deadline bool
 	}{
-		{0, false, true},
-		{session.NoTimeout, false, false},
-		{0, true, false},
-		{time.Minute, true, false},
+		{"default", 0, func(d *deadlineStore) session.Store { return d }, true},
+		{"NoTimeout", session.NoTimeout, func(d *deadlineStore) session.Store { return d }, false},
+		{"self-bounded", 0, func(d *deadlineStore) session.Store { return &selfBoundedStore{d, true} }, false},
+		{"self-bounded, 1 min", time.Minute, func(d *deadlineStore) session.Store { return &selfBoundedStore{d, true} }, false},
+		{"self-bounded, not ContextBound", 0, func(d *deadlineStore) session.Store { return &selfBoundedStore{d, false} }, true},
 	} {
-		d := &deadlineStore{spy: e.a, quick: tc.quick}
-		m := session.NewManager(d, session.Config{Now: e.clock.Now, Timeout: tc.timeout, SweepInterval: time.Millisecond})
+		d := &deadlineStore{spy: e.a}
+		m := session.NewManager(tc.store(d), session.Config{Now: e.clock.Now, Timeout: tc.timeout, SweepInterval: time.Millisecond})
 		if _, err := m.Validate(context.Background(), c.Value); err != nil {
-			t.Errorf("Timeout %v, quick %v: Validate: %v", tc.timeout, tc.quick, err)
+			t.Errorf("%s: Validate: %v", tc.name, err)
 		}
 		if err := m.Close(); err != nil {
-			t.Errorf("Timeout %v, quick %v: Close: %v", tc.timeout, tc.quick, err)
+			t.Errorf("%s: Close: %v", tc.name, err)
 		}
 		d.mu.Lock()
 		if len(d.deadlines) != 1 || d.deadlines[0] != tc.deadline {
-			t.Errorf("Timeout %v, quick %v: deadlines of the store's context = %v, want [%v]", tc.timeout, tc.quick, d.deadlines, tc.deadline)
+			t.Errorf("%s: deadlines of the store's context = %v, want [%v]", tc.name, d.deadlines, tc.deadline)
 		}
 		d.mu.Unlock()
 	}

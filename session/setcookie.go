@@ -42,7 +42,7 @@ func newSetCookieFormat(c http.Cookie) setCookieFormat {
 // cookieSuffix is what follows the token in the Set-Cookie value of a
 // format for an expiry in second sec: mid, the HTTP date, tail. The value
 // changes once a second, and every valid read writes it, so each Manager
-// keeps the last one per format.
+// keeps the latest one per format.
 type cookieSuffix struct {
 	sec int64
 	s   string
@@ -50,26 +50,42 @@ type cookieSuffix struct {
 
 // value returns the Set-Cookie value of the cookie with value and
 // expires, byte for byte what http.Cookie.String writes, taking the part
-// after the token from last when it is for the same second (and storing
-// the new one there when not). ok is false when String would have to
-// quote or drop bytes of value or when expires has no four-digit HTTP
-// date: the caller then leaves it to net/http.
-func (f *setCookieFormat) value(last *atomic.Pointer[cookieSuffix], value string, expires time.Time) (_ string, ok bool) {
+// after the token from latest when it is for the same second. ok is false
+// when String would have to quote or drop bytes of value or when expires
+// has no four-digit HTTP date: the caller then leaves it to net/http.
+//
+// A later second than latest's becomes the new latest (the sliding expiry
+// now + MaxAge moves forward once a second); an earlier one (an expiry cut
+// at AbsoluteLifetime, different for every session) is written out
+// without touching latest, in one allocation as a hit takes.
+func (f *setCookieFormat) value(latest *atomic.Pointer[cookieSuffix], value string, expires time.Time) (_ string, ok bool) {
 	if !f.ok || !plainCookieValue(value) {
 		return "", false
 	}
 	expires = expires.UTC()
 	sec := expires.Unix()
-	suf := last.Load()
-	if suf == nil || suf.sec != sec {
-		if y := expires.Year(); y < 1601 || y > 9999 {
-			return "", false
-		}
-		var b [64]byte
-		suf = &cookieSuffix{sec: sec, s: f.mid + string(appendHTTPDate(b[:0], expires)) + f.tail}
-		last.Store(suf)
+	last := latest.Load()
+	if last != nil && last.sec == sec {
+		return f.head + value + last.s, true
 	}
-	return f.head + value + suf.s, true
+	if y := expires.Year(); y < 1601 || y > 9999 {
+		return "", false
+	}
+	if last == nil || sec > last.sec {
+		var b [64]byte
+		last = &cookieSuffix{sec: sec, s: f.mid + string(appendHTTPDate(b[:0], expires)) + f.tail}
+		latest.Store(last)
+		return f.head + value + last.s, true
+	}
+	var sb strings.Builder
+	sb.Grow(len(f.head) + len(value) + len(f.mid) + len(http.TimeFormat) + len(f.tail))
+	sb.WriteString(f.head)
+	sb.WriteString(value)
+	sb.WriteString(f.mid)
+	var d [64]byte
+	sb.Write(appendHTTPDate(d[:0], expires))
+	sb.WriteString(f.tail)
+	return sb.String(), true
 }
 
 // plainCookieValue reports whether http.Cookie.String writes v as it is:

@@ -91,6 +91,27 @@ func TestSetCookieAppends(t *testing.T) {
 	}
 }
 
+// TestSetCookieAllocs: the session cookie's value costs one allocation,
+// whether its expiry is the sliding one every request shares (kept per
+// second) or one of its own, earlier (cut at AbsoluteLifetime).
+func TestSetCookieAllocs(t *testing.T) {
+	m := NewManager(setCookieStore{}, Config{})
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	tok := "5f1a6b1e-8c2d-4e3f-9a0b-1c2d3e4f5a6b"
+	sliding := time.Now().Add(DefaultMaxAge)
+	cut := []time.Time{sliding.Add(-time.Hour), sliding.Add(-2 * time.Hour)}
+	i := 0
+	for name, exp := range map[string]func() time.Time{
+		"sliding": func() time.Time { return sliding },
+		"cut":     func() time.Time { i++; return cut[i%2] },
+	} {
+		m.setCookieValue(r, tok, exp())
+		if n := testing.AllocsPerRun(100, func() { m.setCookieValue(r, tok, exp()) }); n != 1 {
+			t.Errorf("%s expiry: %v allocations, want 1", name, n)
+		}
+	}
+}
+
 func TestAppendHTTPDate(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	lo := time.Date(1601, 1, 1, 0, 0, 0, 0, time.UTC).Unix()

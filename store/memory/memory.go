@@ -28,9 +28,9 @@ type accountKey struct{ provider, id string }
 type tokenKey struct{ identifier, token string }
 
 var (
-	_ session.Adapter           = (*Store)(nil)
-	_ session.ContextBound      = (*Store)(nil)
-	_ session.QuickSessionCalls = (*Store)(nil)
+	_ session.Adapter      = (*Store)(nil)
+	_ session.ContextBound = (*Store)(nil)
+	_ session.SelfBounded  = (*Store)(nil)
 )
 
 // BoundByContext implements session.ContextBound: no call waits for
@@ -38,9 +38,10 @@ var (
 // goroutine.
 func (s *Store) BoundByContext() bool { return true }
 
-// SessionCallsQuick implements session.QuickSessionCalls: a call on one
-// session holds the store's lock for a map lookup.
-func (s *Store) SessionCallsQuick() bool { return true }
+// SessionCallsSelfBounded implements session.SelfBounded: a call on one
+// session holds the store's lock for a map lookup. A type that embeds
+// Store does not inherit the answer (self is this Store).
+func (s *Store) SessionCallsSelfBounded() (self session.Store, ok bool) { return s, true }
 
 // New returns an empty Store.
 func New() *Store {

@@ -37,7 +37,7 @@
 // says: SQLite's busy handler does not heed a context. So, while the
 // database's connection pool is unlimited, the Manager runs the calls on
 // one session (a validation, a sign-in, a sign-out) without the timer of
-// Config.Timeout ([Store.SessionCallsQuick]); with SetMaxOpenConns, a call
+// Config.Timeout ([Store.SessionCallsSelfBounded]); with SetMaxOpenConns, a call
 // may also wait for a connection, which the timer does bound. To make
 // writers give up sooner, open the database with a smaller _busy_timeout.
 package sqlite

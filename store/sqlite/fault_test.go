@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -183,13 +184,19 @@ func TestLockedFile(t *testing.T) {
 // TestTimeoutOnSQLite: Config.Timeout cannot shorten a wait for another
 // writer's lock (SQLite's busy handler does not heed a context), which is
 // why calls on one session run without its timer while the pool is
-// unlimited; with SetMaxOpenConns, a call that waits for a connection is
-// bounded by Timeout again.
+// unlimited (SelfBounded); with SetMaxOpenConns, a call that waits for a
+// connection is bounded by Timeout again. A type that embeds the store
+// does not inherit its answer.
 func TestTimeoutOnSQLite(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sessions.db")
 	ctx := context.Background()
 	const busy = 600 * time.Millisecond
-	db, err := sqlx.Open("sqlite3", strings.Replace(sqlite.DSN(path), "_busy_timeout=5000", "_busy_timeout=600", 1))
+	dsn := sqlite.DSN(path)
+	short := strings.Replace(dsn, fmt.Sprintf("_busy_timeout=%d", sqlite.BusyTimeout), "_busy_timeout=600", 1)
+	if short == dsn {
+		t.Fatalf("no busy timeout in %s", dsn)
+	}
+	db, err := sqlx.Open("sqlite3", short)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,13 +215,18 @@ func TestTimeoutOnSQLite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !st.SessionCallsQuick() {
-		t.Error("SessionCallsQuick is false with an unlimited pool")
+	if self, ok := st.SessionCallsSelfBounded(); !ok || self != session.Store(st) {
+		t.Errorf("SessionCallsSelfBounded = %v, %v with an unlimited pool, want the store, true", self, ok)
+	}
+	wrapped := struct{ *sqlite.Store }{st}
+	if self, _ := wrapped.SessionCallsSelfBounded(); self == session.Store(&wrapped) {
+		t.Error("a type that embeds the store answers for itself")
 	}
 
 	// Another writer holds the lock: a sign-in waits the busy timeout,
-	// not the 50ms Timeout, and then fails.
-	other, err := sqlx.Open("sqlite3", sqlite.DSN(path))
+	// not the 50ms Timeout, and then fails; with the timer (a pool of 100
+	// connections makes the calls no longer self-bounded) and without.
+	other, err := sqlx.Open("sqlite3", dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,18 +238,24 @@ func TestTimeoutOnSQLite(t *testing.T) {
 	if _, err := tx.Exec(`DELETE FROM "Session" WHERE 0`); err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now()
-	_, _, err = m.Start(ctx, u.ID, session.Device{})
-	took := time.Since(start)
-	if err == nil || !strings.Contains(err.Error(), "locked") {
-		t.Errorf("a sign-in while locked: %v, want database is locked", err)
-	}
-	if took < busy-busy/10 {
-		t.Errorf("the sign-in gave up after %v, before the busy timeout (%v)", took, busy)
-	}
-	// Reads are not held by the writer (WAL).
-	if _, err := m.Validate(ctx, token); err != nil {
-		t.Errorf("a read while locked: %v", err)
+	for _, maxOpen := range []int{0, 100} {
+		db.SetMaxOpenConns(maxOpen)
+		if _, ok := st.SessionCallsSelfBounded(); ok != (maxOpen == 0) {
+			t.Errorf("SetMaxOpenConns(%d): SessionCallsSelfBounded says %v", maxOpen, ok)
+		}
+		start := time.Now()
+		_, _, err = m.Start(ctx, u.ID, session.Device{})
+		took := time.Since(start)
+		if err == nil {
+			t.Errorf("SetMaxOpenConns(%d): a sign-in while locked succeeded", maxOpen)
+		}
+		if took < busy-busy/10 {
+			t.Errorf("SetMaxOpenConns(%d): the sign-in gave up after %v, before the busy timeout (%v): %v", maxOpen, took, busy, err)
+		}
+		// Reads are not held by the writer (WAL).
+		if _, err := m.Validate(ctx, token); err != nil {
+			t.Errorf("SetMaxOpenConns(%d): a read while locked: %v", maxOpen, err)
+		}
 	}
 	if err := tx.Rollback(); err != nil {
 		t.Fatal(err)
@@ -246,8 +264,8 @@ func TestTimeoutOnSQLite(t *testing.T) {
 	// One connection, held elsewhere: a validation waits for it no longer
 	// than Timeout.
 	db.SetMaxOpenConns(1)
-	if st.SessionCallsQuick() {
-		t.Error("SessionCallsQuick is true with a pool of one connection")
+	if _, ok := st.SessionCallsSelfBounded(); ok {
+		t.Error("SessionCallsSelfBounded is true with a pool of one connection")
 	}
 	conn, err := db.Conn(ctx)
 	if err != nil {
@@ -257,9 +275,9 @@ func TestTimeoutOnSQLite(t *testing.T) {
 	// hanging the test.
 	far, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	start = time.Now()
+	start := time.Now()
 	_, err = m.Validate(far, token)
-	took = time.Since(start)
+	took := time.Since(start)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("a validation waiting for the pool: %v, want the deadline", err)
 	}

@@ -28,10 +28,10 @@ type Store struct {
 }
 
 var (
-	_ session.Adapter           = (*Store)(nil)
-	_ session.NextAuthTables    = (*Store)(nil)
-	_ session.ContextBound      = (*Store)(nil)
-	_ session.QuickSessionCalls = (*Store)(nil)
+	_ session.Adapter        = (*Store)(nil)
+	_ session.NextAuthTables = (*Store)(nil)
+	_ session.ContextBound   = (*Store)(nil)
+	_ session.SelfBounded    = (*Store)(nil)
 )
 
 // New returns a Store on db (opened with the "sqlite3" driver of
@@ -115,15 +115,16 @@ func (s *Store) NextAuthTables() bool { return true }
 // in the request's goroutine.
 func (s *Store) BoundByContext() bool { return true }
 
-// SessionCallsQuick implements session.QuickSessionCalls: a call on one
+// SessionCallsSelfBounded implements session.SelfBounded: a call on one
 // session is an index lookup whose only wait, for another writer's lock,
 // ends at the busy timeout and not with its context; so, while the
 // database's connection pool is unlimited (database/sql's default, and
 // Open's), a Manager runs such calls without Config.Timeout's timer. With
 // SetMaxOpenConns, a call may wait for a connection, which a context
-// does end, and the timer stays.
-func (s *Store) SessionCallsQuick() bool {
-	return s.s.DB().Stats().MaxOpenConnections == 0
+// does end, and the timer stays. A type that embeds Store does not
+// inherit the answer (self is this Store).
+func (s *Store) SessionCallsSelfBounded() (self session.Store, ok bool) {
+	return s, s.s.DB().Stats().MaxOpenConnections == 0
 }
 
 // Close releases the prepared statements, and closes the database when
