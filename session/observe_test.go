@@ -75,7 +75,6 @@ type blockingStore struct {
 
 func (b *blockingStore) BoundByContext() bool { return b.bound }
 
-
 func (b *blockingStore) GetSessionAndUser(ctx context.Context, token string) (session.Session, session.User, error) {
 	if b.bound {
 		select {
