@@ -77,15 +77,9 @@ func (f *setCookieFormat) value(latest *atomic.Pointer[cookieSuffix], value stri
 		latest.Store(last)
 		return f.head + value + last.s, true
 	}
-	var sb strings.Builder
-	sb.Grow(len(f.head) + len(value) + len(f.mid) + len(http.TimeFormat) + len(f.tail))
-	sb.WriteString(f.head)
-	sb.WriteString(value)
-	sb.WriteString(f.mid)
-	var d [64]byte
-	sb.Write(appendHTTPDate(d[:0], expires))
-	sb.WriteString(f.tail)
-	return sb.String(), true
+	// Concatenation reads the date's bytes in place: one allocation.
+	var b [64]byte
+	return f.head + value + f.mid + string(appendHTTPDate(b[:0], expires)) + f.tail, true
 }
 
 // plainCookieValue reports whether http.Cookie.String writes v as it is:
